@@ -1,0 +1,1 @@
+"""Buynest shared package: core building blocks and one sub-package per service."""

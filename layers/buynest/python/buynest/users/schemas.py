@@ -1,0 +1,38 @@
+"""Request bodies of the users API (strict: wrong types and unknown fields are refused)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+Email = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=3, max_length=254, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+]
+Password = Annotated[str, Field(min_length=8, max_length=128)]
+Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+
+
+class SignupRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    email: Email
+    password: Password
+    name: Name
+
+
+class LoginRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    email: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=254)]
+    password: Annotated[str, Field(min_length=1, max_length=128)]
+
+
+class MakeAdminRequest(BaseModel):
+    """Payload of the admin-bootstrap function (invoked by ``make admin``, not exposed over HTTP)."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    email: Email
+    password: Password
+    name: Name = "Admin"

@@ -1,0 +1,108 @@
+"""Users use cases: sign up, log in (with lock-out), read the caller, promote an admin."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Protocol
+
+from buynest.core.auth import TokenService
+from buynest.core.ids import new_id, now_iso
+from buynest.users.domain import (
+    ADMIN,
+    CUSTOMER,
+    InvalidCredentials,
+    LoginAttempts,
+    TooManyAttempts,
+    User,
+    UserNotFound,
+    is_locked,
+    normalize_email,
+    retry_after,
+)
+
+
+class UserRepository(Protocol):
+    """Port to the users table. ``create`` raises ``EmailTaken`` when the email is already registered."""
+
+    def create(self, user: User) -> None: ...
+    def get(self, user_id: str) -> User | None: ...
+    def get_by_email(self, email: str) -> User | None: ...
+    def set_role(self, user_id: str, role: str) -> User: ...
+    def login_attempts(self, email: str) -> LoginAttempts | None: ...
+    def record_failure(self, email: str, now: int) -> None: ...
+    def clear_failures(self, email: str) -> None: ...
+
+
+class PasswordHasher(Protocol):
+    def hash(self, password: str) -> str: ...
+    def verify(self, password_hash: str, password: str) -> bool: ...
+    def dummy_verify(self, password: str) -> None: ...
+
+
+class UserService:
+    """Signup and login rules on top of a repository, a password hasher and a token service."""
+
+    def __init__(
+        self,
+        repo: UserRepository,
+        hasher: PasswordHasher,
+        tokens: Callable[[], TokenService],
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self._repo = repo
+        self._hasher = hasher
+        self._tokens = tokens
+        self._clock = clock
+
+    def signup(self, email: str, password: str, name: str, role: str = CUSTOMER) -> User:
+        """Register a user; the email's uniqueness is enforced by the table (a conditional transaction)."""
+        user = User(
+            user_id=new_id(),
+            email=normalize_email(email),
+            name=name,
+            role=role,
+            points=0,
+            password_hash=self._hasher.hash(password),
+            created_at=now_iso(),
+        )
+        self._repo.create(user)
+        return user
+
+    def login(self, email: str, password: str) -> tuple[str, int]:
+        """A token for the right password. Unknown email and wrong password look the same; after too many
+        failures inside the window every attempt is refused until it passes."""
+        email = normalize_email(email)
+        now = int(self._clock())
+        attempts = self._repo.login_attempts(email)
+        if is_locked(attempts, now):
+            assert attempts is not None
+            raise TooManyAttempts(
+                f"too many failed logins for this email; try again in {retry_after(attempts, now)} seconds"
+            )
+        user = self._repo.get_by_email(email)
+        if user is None:
+            self._hasher.dummy_verify(password)
+            ok = False
+        else:
+            ok = self._hasher.verify(user.password_hash, password)
+        if not ok or user is None:
+            self._repo.record_failure(email, now)
+            raise InvalidCredentials("email or password is wrong")
+        if attempts is not None:
+            self._repo.clear_failures(email)
+        tokens = self._tokens()
+        return tokens.issue(user.user_id, user.role, now=now), tokens.ttl_seconds
+
+    def get(self, user_id: str) -> User:
+        user = self._repo.get(user_id)
+        if user is None:
+            raise UserNotFound("user does not exist")
+        return user
+
+    def ensure_admin(self, email: str, password: str, name: str) -> tuple[User, bool]:
+        """Create the user as an admin, or promote the existing one. Returns (user, created)."""
+        existing = self._repo.get_by_email(normalize_email(email))
+        if existing is None:
+            return self.signup(email, password, name, role=ADMIN), True
+        return self._repo.set_role(existing.user_id, ADMIN), False

@@ -1,0 +1,530 @@
+"""LocalStack Lambda runtime executor that runs each execution environment as a host process.
+
+LocalStack creates one executor per execution environment. This executor starts AWS's runtime interface
+client (``python -m awslambdaric <handler>``) with the interpreter named by ``BUYNEST_LAMBDA_PYTHON``
+against a Runtime API server of its own (:mod:`buynest_localstack.runtime_api`), and plays the part
+that the Lambda service and its init binary play on AWS and in LocalStack's Docker executor: it sets
+the function's environment and search path (function code, then layers), enforces the timeout,
+replaces a process that timed out or died, and returns each invocation's output as its logs, which
+LocalStack's Lambda service then writes to CloudWatch Logs.
+"""
+
+from __future__ import annotations
+
+import atexit
+import functools
+import json
+import logging
+import math
+import os
+import shutil
+import signal
+import subprocess
+import tempfile
+import threading
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+from localstack import config
+from localstack.aws.api.lambda_ import PackageType
+from localstack.runtime.shutdown import ON_AFTER_SERVICE_SHUTDOWN_HANDLERS
+from localstack.services.lambda_.invocation.lambda_models import FunctionVersion, InvocationResult
+from localstack.services.lambda_.invocation.runtime_executor import (
+    LambdaRuntimeException,
+    RuntimeExecutor,
+)
+
+from buynest_localstack.runtime_api import (
+    Outcome,
+    RuntimeApiServer,
+    RuntimeChannel,
+    RuntimeEvent,
+    RuntimeResult,
+)
+
+LOG = logging.getLogger(__name__)
+
+FUNCTION_PYTHON_ENV = "BUYNEST_LAMBDA_PYTHON"
+LOCAL_DIR_ENV = "BUYNEST_LOCAL_DIR"
+INIT_TIMEOUT_SECONDS = 10.0
+_OUTPUT_TAIL_BYTES = 64 * 1024
+_KEPT_LOCALSTACK_VARIABLES = {"LOCALSTACK_HOSTNAME"}
+_DROPPED_VARIABLES = {"AWS_LAMBDA_FUNCTION_TIMEOUT"}
+_SYSTEM_PATH = "/usr/local/bin:/usr/bin:/bin"
+
+
+def function_python() -> Path:
+    """The interpreter of the function runtime venv, taken from ``BUYNEST_LAMBDA_PYTHON``."""
+    value = os.environ.get(FUNCTION_PYTHON_ENV, "").strip()
+    if not value:
+        raise LambdaRuntimeException(
+            f"{FUNCTION_PYTHON_ENV} is not set: it must name the Python of the function runtime venv"
+        )
+    path = Path(value)
+    if not os.access(path, os.X_OK):
+        raise LambdaRuntimeException(f"{FUNCTION_PYTHON_ENV}={value} is not an executable interpreter")
+    return path
+
+
+@functools.cache
+def _interpreter_version(python: Path) -> str:
+    completed = subprocess.run(
+        [str(python), "-c", "import sys; print('%d.%d' % sys.version_info[:2])"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return completed.stdout.strip()
+
+
+def _python_version_of(runtime: str) -> str:
+    return runtime.removeprefix("python")
+
+
+def _endpoint_host() -> str:
+    host = config.GATEWAY_LISTEN[0].host
+    return "127.0.0.1" if host in ("", "0.0.0.0", "::") else host
+
+
+def _exit_description(status: int | None) -> str:
+    if status is None:
+        return "unknown"
+    if status < 0:
+        try:
+            name = signal.Signals(-status).name.removeprefix("SIG").lower()
+        except ValueError:
+            name = str(-status)
+        return f"signal: {'killed' if name == 'kill' else name}"
+    return f"exit status {status}"
+
+
+class _DeveloperLog:
+    """Appends every invocation's log text to ``$BUYNEST_LOCAL_DIR/logs/lambda/<FunctionName>.log``."""
+
+    _lock = threading.Lock()
+
+    @classmethod
+    def append(cls, function_name: str, text: str) -> None:
+        local_dir = os.environ.get(LOCAL_DIR_ENV)
+        if not local_dir:
+            return
+        path = Path(local_dir) / "logs" / "lambda" / f"{function_name}.log"
+        try:
+            with cls._lock:
+                path.parent.mkdir(parents=True, exist_ok=True)
+                with path.open("a", encoding="utf-8") as log_file:
+                    log_file.write(text)
+        except OSError as error:
+            LOG.warning("Cannot append to %s: %s", path, error)
+
+
+@dataclass
+class _RuntimeProcess:
+    """One runtime process, the channel it talks through and the file its output goes to."""
+
+    popen: subprocess.Popen[bytes]
+    channel: RuntimeChannel
+    output_path: Path
+    launched_at: float = field(default_factory=time.perf_counter)
+    init_failure: RuntimeResult | None = None
+    init_duration_ms: float | None = None
+    init_output: str = ""
+    _output_offset: int = 0
+
+    def alive(self) -> bool:
+        return self.popen.poll() is None
+
+    def read_output(self) -> str:
+        """Output written since the previous call. The runtime writes before it reports, so none is lost."""
+        try:
+            with self.output_path.open("rb") as output:
+                output.seek(self._output_offset)
+                data = output.read()
+        except FileNotFoundError:
+            return ""
+        self._output_offset += len(data)
+        return data.decode("utf-8", errors="replace")
+
+    def output_tail(self) -> str:
+        try:
+            with self.output_path.open("rb") as output:
+                output.seek(max(0, self.output_path.stat().st_size - _OUTPUT_TAIL_BYTES))
+                return output.read().decode("utf-8", errors="replace")
+        except FileNotFoundError:
+            return ""
+
+    def max_memory_mb(self) -> int | None:
+        try:
+            status = Path(f"/proc/{self.popen.pid}/status").read_text()
+        except OSError:
+            return None
+        for line in status.splitlines():
+            if line.startswith("VmHWM:"):
+                return math.ceil(int(line.split()[1]) / 1024)
+        return None
+
+    def kill(self) -> None:
+        """Kills the runtime and everything it started (it leads its own session)."""
+        try:
+            os.killpg(self.popen.pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+        try:
+            self.popen.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            LOG.warning("Runtime process %s did not exit after SIGKILL", self.popen.pid)
+        self.channel.close()
+        _LIVE_PROCESSES.discard(self)
+
+    __hash__ = object.__hash__
+
+
+class _LiveProcesses:
+    """Every runtime process still running, so that LocalStack's shutdown can end them all."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._processes: set[_RuntimeProcess] = set()
+
+    def add(self, process: _RuntimeProcess) -> None:
+        with self._lock:
+            self._processes.add(process)
+
+    def discard(self, process: _RuntimeProcess) -> None:
+        with self._lock:
+            self._processes.discard(process)
+
+    def kill_all(self) -> None:
+        with self._lock:
+            processes = list(self._processes)
+        for process in processes:
+            process.kill()
+
+
+_LIVE_PROCESSES = _LiveProcesses()
+ON_AFTER_SERVICE_SHUTDOWN_HANDLERS.register(_LIVE_PROCESSES.kill_all)
+atexit.register(_LIVE_PROCESSES.kill_all)
+
+
+class HostRuntimeExecutor(RuntimeExecutor):
+    """Runs one Lambda execution environment as a host process running ``awslambdaric``.
+
+    The process is started by :meth:`start` and reused by every invocation of this environment. After a
+    timeout, a crash or a failed init, the process is discarded and the next invocation starts a new one
+    (a cold start), as on AWS. Invocations of one environment are sequential; LocalStack runs concurrent
+    invocations in separate environments, hence separate processes.
+    """
+
+    def __init__(self, id: str, function_version: FunctionVersion) -> None:
+        super().__init__(id=id, function_version=function_version)
+        self._invoke_lock = threading.Lock()
+        self._state_lock = threading.Lock()
+        self._stopped = False
+        self._process: _RuntimeProcess | None = None
+        self._server: RuntimeApiServer | None = None
+        self._workdir: Path | None = None
+        self._environment: dict[str, str] = {}
+
+    @property
+    def _function_name(self) -> str:
+        return self.function_version.id.function_name
+
+    def start(self, env_vars: dict[str, str]) -> None:
+        python = function_python()
+        root = Path(tempfile.gettempdir()) / "buynest-lambda"
+        root.mkdir(parents=True, exist_ok=True)
+        self._workdir = Path(tempfile.mkdtemp(prefix=f"{self._function_name}-{self.id[:8]}-", dir=root))
+        (self._workdir / "tmp").mkdir()
+        self._server = RuntimeApiServer(self.id, self._new_channel())
+        self._server.start()
+        self._environment = self._build_environment(env_vars, python)
+        with self._invoke_lock:
+            self._launch()
+
+    def stop(self) -> None:
+        with self._state_lock:
+            self._stopped = True
+            process, self._process = self._process, None
+        if process is not None:
+            process.kill()
+        if self._server is not None:
+            self._server.stop()
+        if self._workdir is not None:
+            shutil.rmtree(self._workdir, ignore_errors=True)
+
+    def get_address(self) -> str:
+        return "127.0.0.1"
+
+    def get_endpoint_from_executor(self) -> str:
+        return _endpoint_host()
+
+    def get_runtime_endpoint(self) -> str:
+        return f"http://{_endpoint_host()}:{config.GATEWAY_LISTEN[0].port}/_localstack_lambda/{self.id}"
+
+    def get_logs(self) -> str:
+        process = self._process
+        return process.output_tail() if process is not None else ""
+
+    def invoke(self, payload: dict[str, str]) -> InvocationResult:
+        request_id = payload["invoke-id"]
+        with self._invoke_lock:
+            process = self._process
+            if process is None or not process.alive() and process.init_failure is None:
+                process = self._launch()
+            init_output, init_duration_ms = process.init_output, process.init_duration_ms
+            process.init_output, process.init_duration_ms = "", None
+            duration_ms = 0.0
+            if process.init_failure is not None:
+                result = process.init_failure
+                self._discard(process)
+            else:
+                timeout = float(self.function_version.config.timeout)
+                event = RuntimeEvent(
+                    request_id=request_id,
+                    payload=payload["payload"].encode("utf-8"),
+                    invoked_function_arn=payload["invoked-function-arn"],
+                    trace_id=payload.get("trace-id") or "",
+                    deadline_ms=int((time.time() + timeout) * 1000),
+                )
+                started = time.perf_counter()
+                result = process.channel.invoke(event, timeout)
+                duration_ms = (time.perf_counter() - started) * 1000
+                if result.outcome in (Outcome.TIMED_OUT, Outcome.EXITED):
+                    self._discard(process)
+            memory_mb = process.max_memory_mb()
+            output = process.read_output()
+        return self._invocation_result(
+            request_id, result, init_output + output, duration_ms, init_duration_ms, memory_mb
+        )
+
+    @classmethod
+    def prepare_version(cls, function_version: FunctionVersion) -> None:
+        function_config = function_version.config
+        runtime = function_config.runtime or ""
+        if function_config.package_type != PackageType.Zip or not runtime.startswith("python"):
+            raise LambdaRuntimeException(
+                f"The buynest-host executor runs Python .zip functions only, not {runtime or 'images'}"
+            )
+        python = function_python()
+        actual = _interpreter_version(python)
+        if actual != _python_version_of(runtime):
+            LOG.warning(
+                "Function %s declares %s but %s is Python %s",
+                function_version.id.function_name,
+                runtime,
+                python,
+                actual,
+            )
+        if function_config.code:
+            function_config.code.prepare_for_execution()
+        for layer in function_config.layers:
+            if layer.code:
+                layer.code.prepare_for_execution()
+
+    @classmethod
+    def cleanup_version(cls, function_version: FunctionVersion) -> None:
+        pass
+
+    @classmethod
+    def validate_environment(cls) -> bool:
+        try:
+            function_python()
+        except LambdaRuntimeException as error:
+            LOG.warning("Lambda functions cannot run: %s", error)
+            return False
+        return True
+
+    def _new_channel(self) -> RuntimeChannel:
+        return RuntimeChannel(config.LAMBDA_LIMITS_MAX_FUNCTION_PAYLOAD_SIZE_BYTES)
+
+    def _build_environment(self, env_vars: dict[str, str], python: Path) -> dict[str, str]:
+        function_config = self.function_version.config
+        assert function_config.code is not None and self._server is not None and self._workdir is not None
+        runtime = str(function_config.runtime)
+        code_dir = Path(function_config.code.get_unzipped_code_location())
+        layer_dirs = [
+            Path(layer.code.get_unzipped_code_location())
+            for layer in reversed(function_config.layers)
+            if layer.code is not None
+        ]
+        site_dir = f"lib/python{_python_version_of(runtime)}/site-packages"
+        python_path = [code_dir]
+        python_path += [layer / "python" / site_dir for layer in layer_dirs]
+        python_path += [layer / "python" for layer in layer_dirs]
+        library_path = [code_dir, code_dir / "lib", *(layer / "lib" for layer in layer_dirs)]
+        bin_path = [python.parent, *(layer / "bin" for layer in layer_dirs)]
+
+        user_environment = function_config.environment or {}
+        environment = {
+            key: str(value)
+            for key, value in env_vars.items()
+            if key not in _DROPPED_VARIABLES
+            and (not key.startswith("LOCALSTACK_") or key in _KEPT_LOCALSTACK_VARIABLES)
+        }
+        environment.update(
+            AWS_LAMBDA_RUNTIME_API=self._server.address,
+            AWS_EXECUTION_ENV=f"AWS_Lambda_{runtime}",
+            LAMBDA_TASK_ROOT=str(code_dir),
+            LAMBDA_RUNTIME_DIR=str(python.parent.parent),
+        )
+        own_path = os.pathsep.join(str(path) for path in python_path)
+        user_python_path = user_environment.get("PYTHONPATH")
+        defaults = {
+            "PATH": os.pathsep.join([*(str(path) for path in bin_path if path.is_dir()), _SYSTEM_PATH]),
+            "LANG": "en_US.UTF-8",
+            "LD_LIBRARY_PATH": os.pathsep.join(str(path) for path in library_path if path.is_dir()),
+            "TMPDIR": str(self._workdir / "tmp"),
+            "AWS_CONFIG_FILE": str(self._workdir / "no-aws-config"),
+            "AWS_SHARED_CREDENTIALS_FILE": str(self._workdir / "no-aws-credentials"),
+        }
+        for key, value in defaults.items():
+            if key not in user_environment and value:
+                environment[key] = value
+        environment["PYTHONPATH"] = (
+            f"{user_python_path}{os.pathsep}{own_path}" if user_python_path else own_path
+        )
+        return environment
+
+    def _launch(self) -> _RuntimeProcess:
+        """Starts a runtime process and waits for the end of its init phase."""
+        assert self._server is not None and self._workdir is not None
+        function_config = self.function_version.config
+        assert function_config.code is not None and function_config.handler
+        channel = self._new_channel()
+        output_path = self._workdir / "output.log"
+        with self._state_lock:
+            if self._stopped:
+                raise LambdaRuntimeException(f"Execution environment {self.id} is stopped")
+            self._server.channel = channel
+            with output_path.open("wb") as output:
+                popen = subprocess.Popen(
+                    [str(function_python()), "-m", "awslambdaric", function_config.handler],
+                    cwd=function_config.code.get_unzipped_code_location(),
+                    env=self._environment,
+                    stdin=subprocess.DEVNULL,
+                    stdout=output,
+                    stderr=subprocess.STDOUT,
+                    start_new_session=True,
+                )
+            process = _RuntimeProcess(popen, channel, output_path)
+            self._process = process
+            _LIVE_PROCESSES.add(process)
+        threading.Thread(
+            target=lambda: channel.process_exited(popen.wait()),
+            name=f"runtime-watch-{popen.pid}",
+            daemon=True,
+        ).start()
+        process.init_failure = channel.wait_initialized(INIT_TIMEOUT_SECONDS)
+        process.init_duration_ms = (time.perf_counter() - process.launched_at) * 1000
+        process.init_output = process.read_output()
+        if process.init_failure is not None:
+            LOG.info(
+                "Init of %s failed (%s) in environment %s",
+                self._function_name,
+                process.init_failure.outcome.value,
+                self.id,
+            )
+        return process
+
+    def _discard(self, process: _RuntimeProcess) -> None:
+        process.kill()
+        with self._state_lock:
+            if self._process is process:
+                self._process = None
+
+    def _invocation_result(
+        self,
+        request_id: str,
+        result: RuntimeResult,
+        output: str,
+        duration_ms: float,
+        init_duration_ms: float | None,
+        memory_mb: int | None,
+    ) -> InvocationResult:
+        timeout = float(self.function_version.config.timeout)
+        error_type: str | None = None
+        status: str | None = None
+        payload = result.body
+        match result.outcome:
+            case Outcome.SUCCESS:
+                pass
+            case Outcome.FUNCTION_ERROR | Outcome.INIT_ERROR:
+                error_type = _error_type(result.body)
+                status = "error"
+            case Outcome.TIMED_OUT:
+                error_type, status = "Sandbox.Timedout", "timeout"
+                limit = timeout if duration_ms else INIT_TIMEOUT_SECONDS
+                stamp = datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+                output += f"{stamp} {request_id} Task timed out after {limit:.2f} seconds\n"
+                payload = _error_document(error_type, f"RequestId: {request_id} Error: Task timed out after {limit:.2f} seconds")
+            case Outcome.EXITED:
+                error_type, status = "Runtime.ExitError", "error"
+                reason = _exit_description(result.exit_status)
+                payload = _error_document(
+                    error_type, f"RequestId: {request_id} Error: Runtime exited with error: {reason}"
+                )
+            case Outcome.TOO_LARGE:
+                error_type, status = "Function.ResponseSizeTooLarge", "error"
+                limit_bytes = config.LAMBDA_LIMITS_MAX_FUNCTION_PAYLOAD_SIZE_BYTES
+                payload = _error_document(
+                    error_type,
+                    f"Response payload size exceeded maximum allowed payload size ({limit_bytes} bytes).",
+                )
+        logs = self._format_logs(request_id, output, duration_ms, init_duration_ms, memory_mb, status, error_type)
+        stamp = datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+        _DeveloperLog.append(self._function_name, f"--- {stamp}\n{logs}")
+        return InvocationResult(
+            request_id=request_id,
+            payload=payload,
+            is_error=result.outcome is not Outcome.SUCCESS,
+            logs=logs,
+        )
+
+    def _format_logs(
+        self,
+        request_id: str,
+        output: str,
+        duration_ms: float,
+        init_duration_ms: float | None,
+        memory_mb: int | None,
+        status: str | None,
+        error_type: str | None,
+    ) -> str:
+        if output and not output.endswith("\n"):
+            output += "\n"
+        version = self.function_version.id.qualifier
+        report = [
+            f"REPORT RequestId: {request_id}",
+            f"Duration: {duration_ms:.2f} ms",
+            f"Billed Duration: {max(1, math.ceil(duration_ms))} ms",
+            f"Memory Size: {self.function_version.config.memory_size} MB",
+        ]
+        if memory_mb is not None:
+            report.append(f"Max Memory Used: {memory_mb} MB")
+        if init_duration_ms is not None:
+            report.append(f"Init Duration: {init_duration_ms:.2f} ms")
+        if status is not None:
+            report.append(f"Status: {status}")
+        if error_type is not None:
+            report.append(f"Error Type: {error_type}")
+        return (
+            f"START RequestId: {request_id} Version: {version}\n"
+            f"{output}"
+            f"END RequestId: {request_id}\n"
+            + "\t".join(report)
+            + "\n"
+        )
+
+
+def _error_document(error_type: str, message: str) -> bytes:
+    return json.dumps({"errorType": error_type, "errorMessage": message}).encode()
+
+
+def _error_type(body: bytes) -> str | None:
+    try:
+        document = json.loads(body)
+    except ValueError:
+        return None
+    return document.get("errorType") if isinstance(document, dict) else None

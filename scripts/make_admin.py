@@ -1,0 +1,37 @@
+"""`make admin EMAIL=... PASSWORD=...`: invokes the stack's MakeAdminFunction (creates or promotes the user)."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+
+import boto3
+
+LOCAL = Path(os.environ.get("BUYNEST_LOCAL_DIR", Path(__file__).resolve().parent.parent / ".local"))
+
+
+def main() -> None:
+    email, password = os.environ.get("EMAIL", ""), os.environ.get("PASSWORD", "")
+    if not email or not password:
+        sys.exit("usage: make admin EMAIL=you@example.com PASSWORD='at least 8 characters' [NAME='Your Name']")
+    outputs = json.loads((LOCAL / "outputs.json").read_text())
+    client = boto3.client(
+        "lambda",
+        endpoint_url=outputs["Endpoint"],
+        region_name=outputs["Region"],
+        aws_access_key_id="test",
+        aws_secret_access_key="test",
+    )
+    payload = {"email": email, "password": password, "name": os.environ.get("NAME") or "Admin"}
+    resp = client.invoke(FunctionName=outputs["MakeAdminFunctionName"], Payload=json.dumps(payload).encode())
+    body = json.loads(resp["Payload"].read() or b"null")
+    if resp.get("FunctionError"):
+        sys.exit(f"make admin failed: {body.get('errorMessage', body) if isinstance(body, dict) else body}")
+    verb = "created" if body.pop("created") else "promoted"
+    print(f"admin {verb}: {json.dumps(body)}")
+
+
+if __name__ == "__main__":
+    main()

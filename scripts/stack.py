@@ -1,0 +1,157 @@
+"""Deploys template.yaml to the local stack (sam build + sam deploy) and records its outputs.
+
+Used by the Makefile; skips build and deploy when nothing that goes into the stack changed since the last deploy
+and the stack is still there (LocalStack keeps no state across restarts)."""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import boto3
+
+ROOT = Path(__file__).resolve().parent.parent
+LOCAL = Path(os.environ.get("BUYNEST_LOCAL_DIR", ROOT / ".local"))
+STACK = os.environ.get("STACK_NAME", "buynest")
+PORT = os.environ.get("LOCALSTACK_PORT", "4566")
+ENDPOINT = f"http://127.0.0.1:{PORT}"
+REGION = "us-east-1"
+PARAMETERS = ["TracingDisabled=true"]
+INPUTS = ["template.yaml", "functions", "layers", "infra"]
+
+
+def local_env() -> dict[str, str]:
+    env = dict(os.environ)
+    env.update(
+        AWS_ENDPOINT_URL=ENDPOINT,
+        AWS_ACCESS_KEY_ID="test",
+        AWS_SECRET_ACCESS_KEY="test",
+        AWS_DEFAULT_REGION=REGION,
+        AWS_REGION=REGION,
+        SAM_CLI_TELEMETRY="0",
+        PATH=f"{LOCAL / 'bin'}{os.pathsep}{env.get('PATH', '')}",
+    )
+    return env
+
+
+def source_hash() -> str:
+    digest = hashlib.sha256(" ".join(PARAMETERS).encode())
+    for name in INPUTS:
+        base = ROOT / name
+        paths = [base] if base.is_file() else sorted(p for p in base.rglob("*") if p.is_file())
+        for path in paths:
+            if "__pycache__" in path.parts or path.suffix == ".pyc":
+                continue
+            digest.update(str(path.relative_to(ROOT)).encode())
+            digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+def cfn():
+    return boto3.client(
+        "cloudformation",
+        endpoint_url=ENDPOINT,
+        region_name=REGION,
+        aws_access_key_id="test",
+        aws_secret_access_key="test",
+    )
+
+
+def stack_outputs() -> dict[str, str] | None:
+    try:
+        stacks = cfn().describe_stacks(StackName=STACK)["Stacks"]
+    except Exception:
+        return None
+    if not stacks or not stacks[0]["StackStatus"].endswith("_COMPLETE") or "ROLLBACK" in stacks[0]["StackStatus"]:
+        return None
+    return {o["OutputKey"]: o["OutputValue"] for o in stacks[0].get("Outputs", [])}
+
+
+def write_outputs(outputs: dict[str, str]) -> dict[str, str]:
+    result = dict(outputs)
+    result["AwsApiUrl"] = outputs.get("ApiUrl", "")
+    result["ApiUrl"] = f"{ENDPOINT}/_aws/execute-api/{outputs['ApiId']}/v1"
+    result["Endpoint"] = ENDPOINT
+    result["Region"] = REGION
+    (LOCAL / "outputs.json").write_text(json.dumps(result, indent=2) + "\n")
+    return result
+
+
+def run(step: str, cmd: list[str]) -> None:
+    started = time.monotonic()
+    log = LOCAL / "logs" / f"{step}.log"
+    log.parent.mkdir(parents=True, exist_ok=True)
+    with log.open("w") as out:
+        proc = subprocess.run(cmd, cwd=ROOT, env=local_env(), stdout=out, stderr=subprocess.STDOUT)
+    if proc.returncode != 0:
+        sys.stderr.write(log.read_text()[-6000:])
+        sys.exit(f"{step} failed (exit {proc.returncode}); full log: {log}")
+    print(f"==> {step}: done in {time.monotonic() - started:.1f}s", flush=True)
+
+
+def deploy(force: bool) -> None:
+    sam = str(LOCAL / "tools-venv" / "bin" / "sam")
+    digest = source_hash()
+    stamp = LOCAL / "deployed.hash"
+    outputs = stack_outputs()
+    if not force and outputs and stamp.exists() and stamp.read_text() == digest:
+        print("==> deploy: stack is up to date", flush=True)
+        write_outputs(outputs)
+        return
+    build_dir, cache_dir = LOCAL / "sam-build", LOCAL / "sam-cache"
+    run(
+        "sam-build",
+        [sam, "build", "--cached", "--parallel", "--build-dir", str(build_dir), "--cache-dir", str(cache_dir)],
+    )
+    run(
+        "sam-deploy",
+        [
+            sam,
+            "deploy",
+            "--template-file",
+            str(build_dir / "template.yaml"),
+            "--stack-name",
+            STACK,
+            "--resolve-s3",
+            "--capabilities",
+            "CAPABILITY_IAM",
+            "CAPABILITY_AUTO_EXPAND",
+            "--no-confirm-changeset",
+            "--no-fail-on-empty-changeset",
+            "--region",
+            REGION,
+            "--parameter-overrides",
+            *PARAMETERS,
+        ],
+    )
+    outputs = stack_outputs()
+    if outputs is None:
+        sys.exit(f"stack {STACK} is not deployed after sam deploy; see {LOCAL / 'logs' / 'sam-deploy.log'}")
+    write_outputs(outputs)
+    stamp.write_text(digest)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    sub = parser.add_subparsers(dest="cmd", required=True)
+    d = sub.add_parser("deploy")
+    d.add_argument("--force", action="store_true")
+    sub.add_parser("url")
+    args = parser.parse_args()
+    if args.cmd == "deploy":
+        deploy(args.force)
+    else:
+        path = LOCAL / "outputs.json"
+        if not path.exists():
+            sys.exit("no stack outputs yet: run `make up`")
+        print(json.loads(path.read_text())["ApiUrl"])
+
+
+if __name__ == "__main__":
+    main()

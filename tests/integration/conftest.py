@@ -1,0 +1,46 @@
+"""Integration fixtures: moto's in-process AWS with the template's own tables and the auth secret."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import boto3
+import pytest
+from moto import mock_aws
+
+from buynest.core.auth import set_token_service
+from buynest.products.runtime import set_product_service
+from buynest.users.runtime import set_user_service
+from tests.template import create_table_args, resources
+
+TABLE_ENV = {"UsersTable": "USERS_TABLE", "ProductsTable": "PRODUCTS_TABLE"}
+
+
+@pytest.fixture
+def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, Any]]:
+    """A fresh moto account with every table of template.yaml and the token secret; env set as the template sets
+    it for the functions."""
+    for var in ("AWS_ENDPOINT_URL", "AWS_PROFILE"):
+        monkeypatch.delenv(var, raising=False)
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    with mock_aws():
+        ddb = boto3.client("dynamodb", region_name="us-east-1")
+        names = {}
+        for logical_id in resources("AWS::DynamoDB::Table"):
+            name = f"it-{logical_id}"
+            ddb.create_table(**create_table_args(logical_id, name))
+            names[logical_id] = name
+            if logical_id in TABLE_ENV:
+                monkeypatch.setenv(TABLE_ENV[logical_id], name)
+        secret = boto3.client("secretsmanager", region_name="us-east-1").create_secret(
+            Name="it-auth", SecretString="integration-secret-" + "x" * 40
+        )
+        monkeypatch.setenv("AUTH_SECRET_ARN", secret["ARN"])
+        for reset in (set_token_service, set_user_service, set_product_service):
+            reset(None)
+        yield {"tables": names, "ddb": ddb}
+        for reset in (set_token_service, set_user_service, set_product_service):
+            reset(None)

@@ -1,0 +1,75 @@
+from __future__ import annotations
+
+import pytest
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from buynest.core.auth import TokenService
+from buynest.core.errors import BuynestError, Conflict, InvalidInput, NotFound, Unauthorized, status_for
+from buynest.core.http import describe_validation_error
+from buynest.core.ids import new_id
+from buynest.core.pagination import decode_cursor, encode_cursor
+
+
+class Thing(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True)
+    name: str
+    price: int
+
+
+def error_for(raw: str) -> str:
+    with pytest.raises(ValidationError) as info:
+        Thing.model_validate_json(raw)
+    return describe_validation_error(info.value)
+
+
+def test_validation_messages_name_the_field() -> None:
+    assert error_for('{"price": 1}') == "name: field is required"
+    assert error_for('{"name": "a", "price": "1"}').startswith("price: ")
+    assert error_for('{"name": "a", "price": 1, "colour": "red"}') == "colour: unknown field"
+    assert error_for("{not json") == "request body is not valid JSON"
+    assert error_for("[1, 2]") == "request body must be a JSON object"
+
+
+def test_status_follows_the_error_kind() -> None:
+    class Taken(Conflict):
+        code = "TAKEN"
+
+    assert status_for(Taken("x")) == 409
+    assert status_for(NotFound("x")) == 404
+    assert status_for(InvalidInput("x")) == 400
+    assert status_for(BuynestError("x")) == 500
+
+
+def test_ids_are_unique_and_time_ordered() -> None:
+    ids = [new_id() for _ in range(1000)]
+    assert len(set(ids)) == 1000
+    assert all(len(i) == 26 for i in ids)
+    assert ids[0][:10] <= ids[-1][:10]
+
+
+def test_token_round_trip_and_rejections() -> None:
+    service = TokenService("s" * 40, ttl_seconds=60)
+    token = service.issue("u1", "customer", now=2_000_000_000)
+    principal = TokenService("s" * 40).verify(service.issue("u1", "admin"))
+    assert principal.user_id == "u1" and principal.is_admin
+    with pytest.raises(Unauthorized, match="expired"):
+        service.verify(service.issue("u1", "customer", now=1_000_000_000))
+    with pytest.raises(Unauthorized):
+        TokenService("x" * 40).verify(token)
+    with pytest.raises(Unauthorized):
+        service.verify(token[:-2] + "aa")
+    with pytest.raises(ValueError):
+        TokenService("short")
+
+
+def test_cursor_round_trip_and_tampering() -> None:
+    key = {"productId": {"S": "p1"}, "sortKey": {"S": "2026#p1"}}
+    cursor = encode_cursor(key)
+    assert cursor is not None
+    assert decode_cursor(cursor, frozenset(key)) == key
+    assert encode_cursor(None) is None
+    for bad in ["!!!", "e30", cursor[:-3], encode_cursor({"productId": {"S": "p1"}})]:
+        with pytest.raises(InvalidInput, match="cursor"):
+            decode_cursor(bad, frozenset(key))
+    with pytest.raises(InvalidInput):
+        decode_cursor(encode_cursor({"productId": {"B": "x"}, "sortKey": {"S": "y"}}), frozenset(key))

@@ -1,0 +1,130 @@
+from __future__ import annotations
+
+import pytest
+
+from buynest.core.auth import TokenService
+from buynest.users.domain import (
+    LOCKOUT_THRESHOLD,
+    LOCKOUT_WINDOW_SECONDS,
+    EmailTaken,
+    InvalidCredentials,
+    TooManyAttempts,
+)
+from buynest.users.service import UserService
+from tests.conftest import api_event, call, load_handler
+from tests.unit.conftest import Clock
+
+signup = load_handler("users/signup")
+login = load_handler("users/login")
+get_me = load_handler("users/get_me")
+
+
+def test_signup_normalises_email_and_refuses_duplicates(users: UserService) -> None:
+    user = users.signup("  Kim@Example.COM ", "password1", "Kim")
+    assert user.email == "kim@example.com" and user.role == "customer" and user.points == 0
+    with pytest.raises(EmailTaken):
+        users.signup("kim@example.com", "password2", "Other Kim")
+
+
+def test_login_issues_a_token_for_the_right_password_only(users: UserService, tokens: TokenService) -> None:
+    user = users.signup("lee@example.com", "password1", "Lee")
+    token, expires_in = users.login("LEE@example.com", "password1")
+    assert tokens.verify(token).user_id == user.user_id and expires_in == 3600
+    with pytest.raises(InvalidCredentials):
+        users.login("lee@example.com", "wrong-password")
+    with pytest.raises(InvalidCredentials):
+        users.login("nobody@example.com", "password1")
+
+
+def test_lockout_after_ten_failures_until_the_window_passes(users: UserService, clock: Clock) -> None:
+    users.signup("park@example.com", "password1", "Park")
+    for _ in range(LOCKOUT_THRESHOLD):
+        with pytest.raises(InvalidCredentials):
+            users.login("park@example.com", "nope-nope")
+    with pytest.raises(TooManyAttempts):
+        users.login("park@example.com", "password1")
+    clock.now += LOCKOUT_WINDOW_SECONDS + 1
+    token, _ = users.login("park@example.com", "password1")
+    assert token
+
+
+def test_success_resets_the_failure_count(users: UserService) -> None:
+    users.signup("choi@example.com", "password1", "Choi")
+    for _ in range(LOCKOUT_THRESHOLD - 1):
+        with pytest.raises(InvalidCredentials):
+            users.login("choi@example.com", "bad-password")
+    users.login("choi@example.com", "password1")
+    for _ in range(LOCKOUT_THRESHOLD - 1):
+        with pytest.raises(InvalidCredentials):
+            users.login("choi@example.com", "bad-password")
+    assert users.login("choi@example.com", "password1")
+
+
+def test_ensure_admin_creates_then_promotes(users: UserService) -> None:
+    admin, created = users.ensure_admin("boss@example.com", "password1", "Boss")
+    assert created and admin.role == "admin"
+    users.signup("later@example.com", "password1", "Later")
+    promoted, created = users.ensure_admin("later@example.com", "ignored1", "x")
+    assert not created and promoted.role == "admin"
+
+
+def test_signup_handler_contract(users: UserService) -> None:
+    status, body = call(
+        signup, api_event("POST", "/auth/signup", body={"email": "a@b.co", "password": "password1", "name": "A"})
+    )
+    assert status == 201
+    assert set(body) == {"userId", "email", "name", "role"} and body["role"] == "customer"
+    status, body = call(
+        signup, api_event("POST", "/auth/signup", body={"email": "a@b.co", "password": "password1", "name": "A"})
+    )
+    assert (status, body["error"]["code"]) == (409, "EMAIL_TAKEN")
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ('{"email": "a@b.co", "password": "password1"', "JSON"),
+        ({"email": "a@b.co", "password": "password1"}, "name"),
+        ({"email": "a@b.co", "password": "short", "name": "A"}, "password"),
+        ({"email": "a@b.co", "password": "p" * 129, "name": "A"}, "password"),
+        ({"email": "not-an-email", "password": "password1", "name": "A"}, "email"),
+        ({"email": "a@b.co", "password": "password1", "name": "A" * 201}, "name"),
+        ({"email": "a@b.co", "password": 12345678, "name": "A"}, "password"),
+        ({"email": "a@b.co", "password": "password1", "name": "A", "role": "admin"}, "role"),
+        (None, "body"),
+        ("[]", "object"),
+    ],
+)
+def test_signup_refuses_bad_input_naming_the_field(users: UserService, body: object, field: str) -> None:
+    status, resp = call(signup, api_event("POST", "/auth/signup", body=body))
+    assert status == 400
+    assert resp["error"]["code"] == "VALIDATION_ERROR"
+    assert field in resp["error"]["message"]
+
+
+def test_login_and_me_handlers(users: UserService) -> None:
+    users.signup("me@example.com", "password1", "Me")
+    status, body = call(
+        login, api_event("POST", "/auth/login", body={"email": "me@example.com", "password": "password1"})
+    )
+    assert status == 200 and body["expiresIn"] == 3600
+    status, me = call(get_me, api_event("GET", "/users/me", token=body["token"]))
+    assert status == 200
+    assert me["email"] == "me@example.com" and me["points"] == 0 and me["role"] == "customer"
+
+
+def test_login_handler_hides_which_part_was_wrong(users: UserService) -> None:
+    users.signup("who@example.com", "password1", "Who")
+    wrong = call(login, api_event("POST", "/auth/login", body={"email": "who@example.com", "password": "password2"}))
+    unknown = call(
+        login, api_event("POST", "/auth/login", body={"email": "nobody@example.com", "password": "password1"})
+    )
+    assert wrong == unknown
+    assert wrong[0] == 401 and wrong[1]["error"]["code"] == "INVALID_CREDENTIALS"
+
+
+@pytest.mark.parametrize("header", [None, "Bearer", "Basic abc", "Bearer not.a.token"])
+def test_me_needs_a_valid_token(users: UserService, header: str | None) -> None:
+    headers = {"Authorization": header} if header else {}
+    status, body = call(get_me, api_event("GET", "/users/me", headers=headers))
+    assert status == 401 and body["error"]["code"] == "UNAUTHORIZED"
