@@ -47,7 +47,7 @@ url: ## print the API base URL
 	@$(PY) scripts/stack.py url
 
 status: ## is the local stack running?
-	@$(MAKE) --no-print-directory ls-status && echo "LocalStack is running on 127.0.0.1:$(LOCALSTACK_PORT)"
+	@$(MAKE) --no-print-directory ls-status
 
 down: ## stop the local stack and everything it started
 	@$(MAKE) --no-print-directory ls-stop

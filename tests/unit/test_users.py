@@ -102,6 +102,13 @@ def test_signup_refuses_bad_input_naming_the_field(users: UserService, body: obj
     assert field in resp["error"]["message"]
 
 
+def test_binary_body_is_a_400_not_a_crash(users: UserService) -> None:
+    event = api_event("POST", "/auth/signup", body="//79")
+    event["isBase64Encoded"] = True
+    status, body = call(signup, event)
+    assert status == 400 and "JSON" in body["error"]["message"]
+
+
 def test_login_and_me_handlers(users: UserService) -> None:
     users.signup("me@example.com", "password1", "Me")
     status, body = call(

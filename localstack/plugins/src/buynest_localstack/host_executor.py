@@ -12,6 +12,7 @@ LocalStack's Lambda service then writes to CloudWatch Logs.
 from __future__ import annotations
 
 import atexit
+import contextlib
 import functools
 import json
 import logging
@@ -27,8 +28,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-from localstack import config
 from localstack.aws.api.lambda_ import PackageType
+from localstack.config import GATEWAY_LISTEN, LAMBDA_LIMITS_MAX_FUNCTION_PAYLOAD_SIZE_BYTES
 from localstack.runtime.shutdown import ON_AFTER_SERVICE_SHUTDOWN_HANDLERS
 from localstack.services.lambda_.invocation.lambda_models import FunctionVersion, InvocationResult
 from localstack.services.lambda_.invocation.runtime_executor import (
@@ -70,7 +71,7 @@ def function_python() -> Path:
 
 @functools.cache
 def _interpreter_version(python: Path) -> str:
-    completed = subprocess.run(
+    completed = subprocess.run(  # noqa: S603
         [str(python), "-c", "import sys; print('%d.%d' % sys.version_info[:2])"],
         capture_output=True,
         text=True,
@@ -84,8 +85,8 @@ def _python_version_of(runtime: str) -> str:
 
 
 def _endpoint_host() -> str:
-    host = config.GATEWAY_LISTEN[0].host
-    return "127.0.0.1" if host in ("", "0.0.0.0", "::") else host
+    host = GATEWAY_LISTEN[0].host
+    return "127.0.0.1" if host in ("", "0.0.0.0", "::") else host  # noqa: S104
 
 
 def _exit_description(status: int | None) -> str:
@@ -120,7 +121,7 @@ class _DeveloperLog:
             LOG.warning("Cannot append to %s: %s", path, error)
 
 
-@dataclass
+@dataclass(eq=False)
 class _RuntimeProcess:
     """One runtime process, the channel it talks through and the file its output goes to."""
 
@@ -167,18 +168,14 @@ class _RuntimeProcess:
 
     def kill(self) -> None:
         """Kills the runtime and everything it started (it leads its own session)."""
-        try:
+        with contextlib.suppress(ProcessLookupError, PermissionError):
             os.killpg(self.popen.pid, signal.SIGKILL)
-        except (ProcessLookupError, PermissionError):
-            pass
         try:
             self.popen.wait(timeout=5)
         except subprocess.TimeoutExpired:
             LOG.warning("Runtime process %s did not exit after SIGKILL", self.popen.pid)
         self.channel.close()
         _LIVE_PROCESSES.discard(self)
-
-    __hash__ = object.__hash__
 
 
 class _LiveProcesses:
@@ -261,7 +258,7 @@ class HostRuntimeExecutor(RuntimeExecutor):
         return _endpoint_host()
 
     def get_runtime_endpoint(self) -> str:
-        return f"http://{_endpoint_host()}:{config.GATEWAY_LISTEN[0].port}/_localstack_lambda/{self.id}"
+        return f"http://{_endpoint_host()}:{GATEWAY_LISTEN[0].port}/_localstack_lambda/{self.id}"
 
     def get_logs(self) -> str:
         process = self._process
@@ -271,14 +268,14 @@ class HostRuntimeExecutor(RuntimeExecutor):
         request_id = payload["invoke-id"]
         with self._invoke_lock:
             process = self._process
-            if process is None or not process.alive() and process.init_failure is None:
+            if process is None or (not process.alive() and process.init_failure is None):
                 process = self._launch()
             init_output, init_duration_ms = process.init_output, process.init_duration_ms
             process.init_output, process.init_duration_ms = "", None
             duration_ms = 0.0
+            failed_in_init = process.init_failure is not None
             if process.init_failure is not None:
                 result = process.init_failure
-                self._discard(process)
             else:
                 timeout = float(self.function_version.config.timeout)
                 event = RuntimeEvent(
@@ -291,12 +288,14 @@ class HostRuntimeExecutor(RuntimeExecutor):
                 started = time.perf_counter()
                 result = process.channel.invoke(event, timeout)
                 duration_ms = (time.perf_counter() - started) * 1000
-                if result.outcome in (Outcome.TIMED_OUT, Outcome.EXITED):
-                    self._discard(process)
             memory_mb = process.max_memory_mb()
+            if failed_in_init or result.outcome in (Outcome.TIMED_OUT, Outcome.EXITED):
+                self._discard(process)
             output = process.read_output()
         return self._invocation_result(
-            request_id, result, init_output + output, duration_ms, init_duration_ms, memory_mb
+            request_id,
+            result,
+            _Report(init_output, output, duration_ms, init_duration_ms, memory_mb, failed_in_init),
         )
 
     @classmethod
@@ -337,7 +336,7 @@ class HostRuntimeExecutor(RuntimeExecutor):
         return True
 
     def _new_channel(self) -> RuntimeChannel:
-        return RuntimeChannel(config.LAMBDA_LIMITS_MAX_FUNCTION_PAYLOAD_SIZE_BYTES)
+        return RuntimeChannel(LAMBDA_LIMITS_MAX_FUNCTION_PAYLOAD_SIZE_BYTES)
 
     def _build_environment(self, env_vars: dict[str, str], python: Path) -> dict[str, str]:
         function_config = self.function_version.config
@@ -350,9 +349,8 @@ class HostRuntimeExecutor(RuntimeExecutor):
             if layer.code is not None
         ]
         site_dir = f"lib/python{_python_version_of(runtime)}/site-packages"
-        python_path = [code_dir]
-        python_path += [layer / "python" / site_dir for layer in layer_dirs]
-        python_path += [layer / "python" for layer in layer_dirs]
+        layer_path = [layer / "python" / site_dir for layer in layer_dirs] + [layer / "python" for layer in layer_dirs]
+        python_path = [code_dir, *(path for path in layer_path if path.is_dir())]
         library_path = [code_dir, code_dir / "lib", *(layer / "lib" for layer in layer_dirs)]
         bin_path = [python.parent, *(layer / "bin" for layer in layer_dirs)]
 
@@ -382,9 +380,7 @@ class HostRuntimeExecutor(RuntimeExecutor):
         for key, value in defaults.items():
             if key not in user_environment and value:
                 environment[key] = value
-        environment["PYTHONPATH"] = (
-            f"{user_python_path}{os.pathsep}{own_path}" if user_python_path else own_path
-        )
+        environment["PYTHONPATH"] = f"{user_python_path}{os.pathsep}{own_path}" if user_python_path else own_path
         return environment
 
     def _launch(self) -> _RuntimeProcess:
@@ -399,7 +395,7 @@ class HostRuntimeExecutor(RuntimeExecutor):
                 raise LambdaRuntimeException(f"Execution environment {self.id} is stopped")
             self._server.channel = channel
             with output_path.open("wb") as output:
-                popen = subprocess.Popen(
+                popen = subprocess.Popen(  # noqa: S603
                     [str(function_python()), "-m", "awslambdaric", function_config.handler],
                     cwd=function_config.code.get_unzipped_code_location(),
                     env=self._environment,
@@ -434,16 +430,7 @@ class HostRuntimeExecutor(RuntimeExecutor):
             if self._process is process:
                 self._process = None
 
-    def _invocation_result(
-        self,
-        request_id: str,
-        result: RuntimeResult,
-        output: str,
-        duration_ms: float,
-        init_duration_ms: float | None,
-        memory_mb: int | None,
-    ) -> InvocationResult:
-        timeout = float(self.function_version.config.timeout)
+    def _invocation_result(self, request_id: str, result: RuntimeResult, report: _Report) -> InvocationResult:
         error_type: str | None = None
         status: str | None = None
         payload = result.body
@@ -451,14 +438,13 @@ class HostRuntimeExecutor(RuntimeExecutor):
             case Outcome.SUCCESS:
                 pass
             case Outcome.FUNCTION_ERROR | Outcome.INIT_ERROR:
-                error_type = _error_type(result.body)
-                status = "error"
+                error_type, status = _error_type(result.body), "error"
             case Outcome.TIMED_OUT:
                 error_type, status = "Sandbox.Timedout", "timeout"
-                limit = timeout if duration_ms else INIT_TIMEOUT_SECONDS
-                stamp = datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
-                output += f"{stamp} {request_id} Task timed out after {limit:.2f} seconds\n"
-                payload = _error_document(error_type, f"RequestId: {request_id} Error: Task timed out after {limit:.2f} seconds")
+                limit = INIT_TIMEOUT_SECONDS if report.in_init else float(self.function_version.config.timeout)
+                message = f"Task timed out after {limit:.2f} seconds"
+                report.output += f"{_timestamp()} {request_id} {message}\n"
+                payload = _error_document(error_type, f"RequestId: {request_id} Error: {message}")
             case Outcome.EXITED:
                 error_type, status = "Runtime.ExitError", "error"
                 reason = _exit_description(result.exit_status)
@@ -467,14 +453,11 @@ class HostRuntimeExecutor(RuntimeExecutor):
                 )
             case Outcome.TOO_LARGE:
                 error_type, status = "Function.ResponseSizeTooLarge", "error"
-                limit_bytes = config.LAMBDA_LIMITS_MAX_FUNCTION_PAYLOAD_SIZE_BYTES
-                payload = _error_document(
-                    error_type,
-                    f"Response payload size exceeded maximum allowed payload size ({limit_bytes} bytes).",
-                )
-        logs = self._format_logs(request_id, output, duration_ms, init_duration_ms, memory_mb, status, error_type)
-        stamp = datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
-        _DeveloperLog.append(self._function_name, f"--- {stamp}\n{logs}")
+                limit_bytes = LAMBDA_LIMITS_MAX_FUNCTION_PAYLOAD_SIZE_BYTES
+                message = f"Response payload size exceeded maximum allowed payload size ({limit_bytes} bytes)."
+                payload = _error_document(error_type, message)
+        logs = self._format_logs(request_id, report, status, error_type)
+        _DeveloperLog.append(self._function_name, f"--- {_timestamp()}\n{logs}")
         return InvocationResult(
             request_id=request_id,
             payload=payload,
@@ -482,40 +465,49 @@ class HostRuntimeExecutor(RuntimeExecutor):
             logs=logs,
         )
 
-    def _format_logs(
-        self,
-        request_id: str,
-        output: str,
-        duration_ms: float,
-        init_duration_ms: float | None,
-        memory_mb: int | None,
-        status: str | None,
-        error_type: str | None,
-    ) -> str:
-        if output and not output.endswith("\n"):
-            output += "\n"
-        version = self.function_version.id.qualifier
-        report = [
+    def _format_logs(self, request_id: str, report: _Report, status: str | None, error_type: str | None) -> str:
+        fields = [
             f"REPORT RequestId: {request_id}",
-            f"Duration: {duration_ms:.2f} ms",
-            f"Billed Duration: {max(1, math.ceil(duration_ms))} ms",
+            f"Duration: {report.duration_ms:.2f} ms",
+            f"Billed Duration: {max(1, math.ceil(report.duration_ms))} ms",
             f"Memory Size: {self.function_version.config.memory_size} MB",
         ]
-        if memory_mb is not None:
-            report.append(f"Max Memory Used: {memory_mb} MB")
-        if init_duration_ms is not None:
-            report.append(f"Init Duration: {init_duration_ms:.2f} ms")
+        if report.memory_mb is not None:
+            fields.append(f"Max Memory Used: {report.memory_mb} MB")
+        if report.init_duration_ms is not None:
+            fields.append(f"Init Duration: {report.init_duration_ms:.2f} ms")
         if status is not None:
-            report.append(f"Status: {status}")
+            fields.append(f"Status: {status}")
         if error_type is not None:
-            report.append(f"Error Type: {error_type}")
+            fields.append(f"Error Type: {error_type}")
         return (
-            f"START RequestId: {request_id} Version: {version}\n"
-            f"{output}"
-            f"END RequestId: {request_id}\n"
-            + "\t".join(report)
+            _as_lines(report.init_output)
+            + f"START RequestId: {request_id} Version: {self.function_version.id.qualifier}\n"
+            + _as_lines(report.output)
+            + f"END RequestId: {request_id}\n"
+            + "\t".join(fields)
             + "\n"
         )
+
+
+@dataclass
+class _Report:
+    """What the log lines of one invocation are made of."""
+
+    init_output: str
+    output: str
+    duration_ms: float
+    init_duration_ms: float | None
+    memory_mb: int | None
+    in_init: bool
+
+
+def _as_lines(text: str) -> str:
+    return text if not text or text.endswith("\n") else text + "\n"
+
+
+def _timestamp() -> str:
+    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 def _error_document(error_type: str, message: str) -> bytes:

@@ -161,7 +161,7 @@ class _RuntimeApiHandler(BaseHTTPRequestHandler):
             return
         event = self.server.channel.next_event()
         if event is None:
-            self._reply(HTTPStatus.GONE, {"errorType": "EnvironmentStopped", "errorMessage": "stopped"})
+            self.close_connection = True
             return
         self.send_response(HTTPStatus.OK)
         self.send_header("Content-Type", "application/json")
@@ -217,11 +217,13 @@ class RuntimeApiServer(ThreadingHTTPServer):
         self.channel = channel
         self._thread = threading.Thread(target=self.serve_forever, name=f"runtime-api-{name}", daemon=True)
 
+    def handle_error(self, request: object, client_address: object) -> None:
+        LOG.debug("runtime api %s: request from %s failed", self.name, client_address, exc_info=True)
+
     @property
     def address(self) -> str:
         """``host:port`` as awslambdaric expects it in ``AWS_LAMBDA_RUNTIME_API``."""
-        host, port = self.server_address[:2]
-        return f"{host}:{port}"
+        return f"127.0.0.1:{self.server_port}"
 
     def start(self) -> None:
         self._thread.start()

@@ -75,7 +75,10 @@ def make_app() -> APIGatewayRestResolver:
 
 def parse_body[M: BaseModel](app: APIGatewayRestResolver, model: type[M]) -> M:
     """Parse and validate the JSON request body against ``model`` (strict types, unknown fields refused)."""
-    raw = app.current_event.decoded_body
+    try:
+        raw = app.current_event.decoded_body
+    except (UnicodeDecodeError, ValueError) as exc:
+        raise InvalidInput("request body is not valid JSON (it must be UTF-8 text)") from exc
     if raw is None or not raw.strip():
         raise InvalidInput("request body is required: send a JSON object")
     if len(raw.encode("utf-8", "surrogatepass")) > MAX_BODY_BYTES:

@@ -1,0 +1,95 @@
+"""Sign-up, login and the caller's profile, over HTTP against the local stack."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from tests.e2e.conftest import Api, unique_email
+
+
+def test_signup_login_me(api: Api) -> None:
+    email = unique_email()
+    resp = api.post("/auth/signup", json={"email": email.upper(), "password": "password-123", "name": "Kim Minji"})
+    assert resp.status_code == 201
+    created = resp.json()
+    assert created["email"] == email and created["role"] == "customer" and created["userId"]
+
+    resp = api.post("/auth/login", json={"email": email, "password": "password-123"})
+    assert resp.status_code == 200
+    login = resp.json()
+    assert login["expiresIn"] == 3600 and login["token"]
+
+    resp = api.get("/users/me", token=login["token"])
+    assert resp.status_code == 200
+    assert resp.json() == {**created, "points": 0}
+
+
+def test_duplicate_email_is_refused(api: Api, new_customer: Callable[..., dict[str, Any]]) -> None:
+    existing = new_customer()
+    resp = api.post("/auth/signup", json={"email": existing["email"], "password": "another-pass", "name": "Twin"})
+    assert resp.status_code == 409
+    assert resp.json()["error"]["code"] == "EMAIL_TAKEN"
+
+
+def test_wrong_password_and_unknown_email_look_the_same(api: Api, new_customer: Callable[..., dict[str, Any]]) -> None:
+    user = new_customer()
+    wrong = api.post("/auth/login", json={"email": user["email"], "password": "not-the-password"})
+    unknown = api.post("/auth/login", json={"email": unique_email(), "password": "not-the-password"})
+    assert wrong.status_code == unknown.status_code == 401
+    assert wrong.json() == unknown.json()
+    assert wrong.json()["error"]["code"] == "INVALID_CREDENTIALS"
+
+
+def test_ten_failures_lock_the_email(api: Api, new_customer: Callable[..., dict[str, Any]]) -> None:
+    user = new_customer()
+    for _ in range(10):
+        assert api.post("/auth/login", json={"email": user["email"], "password": "guess-guess"}).status_code == 401
+    locked = api.post("/auth/login", json={"email": user["email"], "password": user["password"]})
+    assert locked.status_code == 429
+    assert locked.json()["error"]["code"] == "TOO_MANY_ATTEMPTS"
+
+
+@pytest.mark.parametrize("auth", [None, "Bearer", "Bearer abc.def.ghi", "Token xyz"])
+def test_me_without_a_valid_token_is_401(api: Api, auth: str | None) -> None:
+    resp = api.get("/users/me", headers={"Authorization": auth} if auth else {})
+    assert resp.status_code == 401
+    assert resp.json()["error"]["code"] == "UNAUTHORIZED"
+
+
+def test_a_tampered_token_is_refused(api: Api, new_customer: Callable[..., dict[str, Any]]) -> None:
+    token = new_customer()["token"]
+    header, payload, signature = token.split(".")
+    forged = ".".join([header, payload, signature[::-1]])
+    assert api.get("/users/me", token=forged).status_code == 401
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "field"),
+    [
+        ({"data": '{"email": "x@y.co", "password": ', "headers": {"Content-Type": "application/json"}}, "JSON"),
+        ({"json": {"email": "x@y.co", "password": "password-1"}}, "name"),
+        ({"json": {"email": "x@y.co", "password": "password-1", "name": 7}}, "name"),
+        ({"json": {"email": "x@y.co", "password": "password-1", "name": "N", "admin": True}}, "admin"),
+        ({"json": {"email": "x@y.co", "password": "password-1", "name": "N" * 201}}, "name"),
+        ({"json": {"email": "x" * 250 + "@y.co", "password": "password-1", "name": "N"}}, "email"),
+        ({"json": {"email": "x@y.co", "password": "short", "name": "N"}}, "password"),
+        (
+            {
+                "data": "email=x@y.co&password=password-1",
+                "headers": {"Content-Type": "application/x-www-form-urlencoded"},
+            },
+            "JSON",
+        ),
+        ({"data": '{"email": "x@y.co", "password": "password-1", "name": "N"', "headers": {}}, "JSON"),
+        ({"data": b"\xff\xfe\x00binary", "headers": {"Content-Type": "application/json"}}, "JSON"),
+        ({}, "body"),
+    ],
+)
+def test_bad_signups_get_a_400_naming_the_problem(api: Api, kwargs: dict[str, Any], field: str) -> None:
+    resp = api.post("/auth/signup", **kwargs)
+    assert resp.status_code == 400, resp.text
+    error = resp.json()["error"]
+    assert error["code"] == "VALIDATION_ERROR" and field in error["message"]
