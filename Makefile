@@ -14,7 +14,7 @@ PIP_QUIET := 2>&1 | grep -v -E 'is ignored: it is neither|^$$' || true
 
 include localstack/local.mk
 
-.PHONY: help up down url admin test test-unit test-integration test-e2e test-localstack lint fmt logs deploy deploy-aws status clean python lock
+.PHONY: help up down url admin seed test test-unit test-integration test-e2e test-localstack lint fmt logs deploy deploy-aws status clean python lock
 
 help: ## this list
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
@@ -54,6 +54,9 @@ down: ## stop the local stack and everything it started
 
 admin: ## make admin EMAIL=... PASSWORD=... [NAME=...]: create or promote an admin
 	@$(PY) scripts/make_admin.py
+
+seed: $(DEV)/.stamp ## load the demo catalog (36 products with real images) and a demo coupon through the API
+	@$(PY) scripts/seed.py
 
 logs: ## follow every function's log (Ctrl-C to stop)
 	@mkdir -p $(LOCAL)/logs/lambda && tail -n 50 -F $(LOCAL)/logs/lambda/*.log

@@ -83,16 +83,34 @@ def write_outputs(outputs: dict[str, str]) -> dict[str, str]:
     return result
 
 
-def run(step: str, cmd: list[str]) -> None:
+def run(step: str, cmd: list[str], fatal: bool = True) -> bool:
+    """Run one step with its output in .local/logs/<step>.log; on failure exit (``fatal``) or return False."""
     started = time.monotonic()
     log = LOCAL / "logs" / f"{step}.log"
     log.parent.mkdir(parents=True, exist_ok=True)
     with log.open("w") as out:
         proc = subprocess.run(cmd, cwd=ROOT, env=local_env(), stdout=out, stderr=subprocess.STDOUT)
     if proc.returncode != 0:
+        if not fatal:
+            return False
         sys.stderr.write(log.read_text()[-6000:])
         sys.exit(f"{step} failed (exit {proc.returncode}); full log: {log}")
     print(f"==> {step}: done in {time.monotonic() - started:.1f}s", flush=True)
+    return True
+
+
+def stack_status() -> str | None:
+    try:
+        return str(cfn().describe_stacks(StackName=STACK)["Stacks"][0]["StackStatus"])
+    except Exception:
+        return None
+
+
+def recreate(why: str) -> None:
+    """Start over from an empty LocalStack (it keeps no state anyway): deleting a half-updated stack there is
+    unreliable, a restart is not."""
+    print(f"==> deploy: {why}; restarting LocalStack to deploy from scratch (local data is reset)", flush=True)
+    subprocess.run(["make", "--no-print-directory", "ls-stop", "ls-start"], cwd=ROOT, check=True)
 
 
 def deploy(force: bool) -> None:
@@ -109,27 +127,20 @@ def deploy(force: bool) -> None:
         "sam-build",
         [sam, "build", "--cached", "--parallel", "--build-dir", str(build_dir), "--cache-dir", str(cache_dir)],
     )
-    run(
-        "sam-deploy",
-        [
-            sam,
-            "deploy",
-            "--template-file",
-            str(build_dir / "template.yaml"),
-            "--stack-name",
-            STACK,
-            "--resolve-s3",
-            "--capabilities",
-            "CAPABILITY_IAM",
-            "CAPABILITY_AUTO_EXPAND",
-            "--no-confirm-changeset",
-            "--no-fail-on-empty-changeset",
-            "--region",
-            REGION,
-            "--parameter-overrides",
-            *PARAMETERS,
-        ],
-    )
+    deploy_cmd = [
+        sam, "deploy", "--template-file", str(build_dir / "template.yaml"), "--stack-name", STACK,
+        "--resolve-s3", "--capabilities", "CAPABILITY_IAM", "CAPABILITY_AUTO_EXPAND",
+        "--no-confirm-changeset", "--no-fail-on-empty-changeset", "--region", REGION,
+        "--parameter-overrides", *PARAMETERS,
+    ]  # fmt: skip
+    status = stack_status()
+    if status is not None and outputs is None:
+        recreate(f"the stack is in state {status}")
+    if not run("sam-deploy", deploy_cmd, fatal=status is None):
+        # LocalStack's CloudFormation cannot update an API Gateway stage in place (no update handler for
+        # AWS::ApiGateway::Stage), so a change of routes rolls the update back. Locally, recreating is the fix.
+        recreate("LocalStack could not update the stack in place")
+        run("sam-deploy", deploy_cmd)
     outputs = stack_outputs()
     if outputs is None:
         sys.exit(f"stack {STACK} is not deployed after sam deploy; see {LOCAL / 'logs' / 'sam-deploy.log'}")

@@ -47,8 +47,9 @@ def create_table_args(logical_id: str, table_name: str) -> dict[str, Any]:
         "KeySchema": props["KeySchema"],
         "BillingMode": props.get("BillingMode", "PAY_PER_REQUEST"),
     }
-    if "GlobalSecondaryIndexes" in props:
-        args["GlobalSecondaryIndexes"] = props["GlobalSecondaryIndexes"]
+    for indexes in ("GlobalSecondaryIndexes", "LocalSecondaryIndexes"):
+        if indexes in props:
+            args[indexes] = props[indexes]
     if "StreamSpecification" in props:
         args["StreamSpecification"] = {"StreamEnabled": True, **props["StreamSpecification"]}
     return args

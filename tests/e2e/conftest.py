@@ -94,3 +94,104 @@ def admin(api: Api, outputs: dict[str, str]) -> dict[str, Any]:
     assert not resp.get("FunctionError"), body
     token = api.post("/auth/login", json={"email": email, "password": password}).json()["token"]
     return {**body, "token": token}
+
+
+def aws_client(outputs: dict[str, str], service: str) -> Any:
+    return boto3.client(
+        service,
+        endpoint_url=outputs["Endpoint"],
+        region_name=outputs["Region"],
+        aws_access_key_id="test",
+        aws_secret_access_key="test",
+    )
+
+
+def wait_for(probe: Callable[[], Any], timeout: float = 20.0, interval: float = 0.1, what: str = "condition") -> Any:
+    """Poll ``probe`` until it returns something truthy, or fail after ``timeout`` seconds (never a fixed sleep)."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    while True:
+        result = probe()
+        if result:
+            return result
+        if time.monotonic() > deadline:
+            pytest.fail(f"timed out after {timeout}s waiting for {what}")
+        time.sleep(interval)
+
+
+class BusTap:
+    """Listens on the bus like a consumer does (rule -> queue) and lets a test wait for events by predicate."""
+
+    def __init__(self, outputs: dict[str, str], sources: list[str]) -> None:
+        self.sqs, self.events = aws_client(outputs, "sqs"), aws_client(outputs, "events")
+        self.bus = outputs["EventBusName"]
+        self.name = f"test-tap-{uuid.uuid4().hex[:10]}"
+        self.queue_url = self.sqs.create_queue(QueueName=self.name)["QueueUrl"]
+        arn = self.sqs.get_queue_attributes(QueueUrl=self.queue_url, AttributeNames=["QueueArn"])["Attributes"][
+            "QueueArn"
+        ]
+        self.events.put_rule(Name=self.name, EventBusName=self.bus, EventPattern=json.dumps({"source": sources}))
+        self.events.put_targets(Rule=self.name, EventBusName=self.bus, Targets=[{"Id": "tap", "Arn": arn}])
+        self.seen: list[dict[str, Any]] = []
+
+    def put(self, source: str, detail_type: str, data: dict[str, Any], event_id: str | None = None) -> None:
+        import datetime
+
+        detail = {
+            "metadata": {
+                "eventId": event_id or uuid.uuid4().hex,
+                "eventVersion": 1,
+                "correlationId": data.get("orderId", uuid.uuid4().hex),
+                "occurredAt": datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+            },
+            "data": data,
+        }
+        resp = self.events.put_events(
+            Entries=[
+                {"EventBusName": self.bus, "Source": source, "DetailType": detail_type, "Detail": json.dumps(detail)}
+            ]
+        )
+        assert resp["FailedEntryCount"] == 0, resp
+
+    def _drain(self) -> None:
+        resp = self.sqs.receive_message(QueueUrl=self.queue_url, MaxNumberOfMessages=10, WaitTimeSeconds=1)
+        for message in resp.get("Messages", []):
+            self.seen.append(json.loads(message["Body"]))
+            self.sqs.delete_message(QueueUrl=self.queue_url, ReceiptHandle=message["ReceiptHandle"])
+
+    def matching(self, detail_type: str, **data: Any) -> list[dict[str, Any]]:
+        return [
+            e
+            for e in self.seen
+            if e["detail-type"] == detail_type and all(e["detail"]["data"].get(k) == v for k, v in data.items())
+        ]
+
+    def wait(self, detail_type: str, timeout: float = 20.0, **data: Any) -> dict[str, Any]:
+        def probe() -> dict[str, Any] | None:
+            found = self.matching(detail_type, **data)
+            if not found:
+                self._drain()
+                found = self.matching(detail_type, **data)
+            return found[0] if found else None
+
+        return wait_for(probe, timeout, interval=0, what=f"{detail_type} {data}")
+
+    def close(self) -> None:
+        self.events.remove_targets(Rule=self.name, EventBusName=self.bus, Ids=["tap"])
+        self.events.delete_rule(Name=self.name, EventBusName=self.bus)
+        self.sqs.delete_queue(QueueUrl=self.queue_url)
+
+
+@pytest.fixture
+def bus_tap(outputs: dict[str, str]) -> Any:
+    """Factory: ``tap = bus_tap(["buynest.coupons"])`` listens to those sources for the rest of the test."""
+    taps: list[BusTap] = []
+
+    def make(sources: list[str]) -> BusTap:
+        taps.append(BusTap(outputs, sources))
+        return taps[-1]
+
+    yield make
+    for tap in taps:
+        tap.close()

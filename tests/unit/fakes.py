@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from typing import Any
 
 from buynest.core.pagination import decode_cursor, encode_cursor
-from buynest.products.domain import Product, ProductNotFound
+from buynest.images import domain as images
+from buynest.images.domain import ImageRecord, StoredObject
+from buynest.products.domain import Product, ProductImage, ProductNotFound
 from buynest.users.domain import LOCKOUT_WINDOW_SECONDS, EmailTaken, LoginAttempts, User, UserNotFound
 
 
@@ -100,3 +103,117 @@ class FakeProductRepository:
             else None
         )
         return chunk, encode_cursor(key)
+
+
+class FakeImageRepository:
+    """Images kept beside a FakeProductRepository's products and mirrored into their ``images`` list, as the
+    products table's ``images`` map is read by the products service."""
+
+    def __init__(self, products: FakeProductRepository) -> None:
+        self.products = products
+        self.records: dict[str, dict[str, ImageRecord]] = {}
+
+    def _sync(self, product_id: str) -> None:
+        product = self.products.products.get(product_id)
+        if product is None:
+            return
+        shown = [
+            ProductImage(
+                image_id=r.image_id,
+                status=r.status,
+                width=r.width,
+                height=r.height,
+                key=r.key,
+                thumbnail_key=r.thumbnail_key,
+            )
+            for _, r in sorted(self.records.get(product_id, {}).items())
+        ]
+        self.products.products[product_id] = replace(product, images=shown)
+
+    def add(self, product_id: str, record: ImageRecord, max_images: int) -> None:
+        if product_id not in self.products.products:
+            raise images.ProductNotFound(f"product {product_id} does not exist")
+        current = self.records.setdefault(product_id, {})
+        if len(current) >= max_images:
+            raise images.TooManyImages(f"a product has at most {max_images} images: delete one first")
+        current[record.image_id] = record
+        self._sync(product_id)
+
+    def get(self, product_id: str, image_id: str) -> ImageRecord | None:
+        if product_id not in self.products.products:
+            return None
+        return self.records.get(product_id, {}).get(image_id)
+
+    def finish(self, product_id: str, record: ImageRecord) -> bool:
+        current = self.get(product_id, record.image_id)
+        if current is None or current.status != images.PENDING:
+            return False
+        self.records[product_id][record.image_id] = record
+        self._sync(product_id)
+        return True
+
+    def mark_published(self, product_id: str, image_id: str) -> None:
+        current = self.get(product_id, image_id)
+        if current is not None:
+            self.records[product_id][image_id] = replace(current, published=True)
+
+    def remove(self, product_id: str, image_id: str) -> None:
+        if self.get(product_id, image_id) is None:
+            raise images.ImageNotFound(f"image {image_id} of product {product_id} does not exist")
+        del self.records[product_id][image_id]
+        self._sync(product_id)
+
+
+class FakeObjectStorage:
+    """An in-memory bucket. ``upload`` is what a client's pre-signed POST does; ``presigned`` keeps every policy."""
+
+    URL = "https://images.example/"
+
+    def __init__(self) -> None:
+        self.objects: dict[str, tuple[bytes, str]] = {}
+        self.presigned: list[dict[str, Any]] = []
+
+    def presign_upload(self, key: str, content_type: str, max_length: int, expires_in: int) -> dict[str, Any]:
+        self.presigned.append({"key": key, "contentType": content_type, "max": max_length, "expiresIn": expires_in})
+        return {"url": self.URL, "fields": {"key": key, "Content-Type": content_type, "policy": "fake"}}
+
+    def upload(self, key: str, data: bytes, content_type: str) -> None:
+        self.objects[key] = (data, content_type)
+
+    def read(self, key: str, max_bytes: int) -> StoredObject | None:
+        if key not in self.objects:
+            return None
+        data, content_type = self.objects[key]
+        return StoredObject(data=data[: max_bytes + 1], content_type=content_type, size=len(data))
+
+    def put(self, key: str, data: bytes, content_type: str) -> None:
+        self.objects[key] = (data, content_type)
+
+    def delete(self, keys: Sequence[str]) -> None:
+        for key in keys:
+            self.objects.pop(key, None)
+
+    def delete_prefixes(self, prefixes: Sequence[str]) -> int:
+        doomed = [k for k in self.objects if k.startswith(tuple(prefixes))]
+        self.delete(doomed)
+        return len(doomed)
+
+
+class FakeImageLinks:
+    """ImageLinks that make recognisable, unsigned URLs."""
+
+    def link(self, key: str) -> str:
+        return f"https://images.example/{key}?signed"
+
+
+class RecordingPublisher:
+    """EventPublisher that keeps what it is given, or refuses while ``down`` is set."""
+
+    def __init__(self) -> None:
+        self.entries: list[Mapping[str, Any]] = []
+        self.down = False
+
+    def publish(self, entries: Sequence[Mapping[str, Any]]) -> None:
+        if self.down:
+            raise RuntimeError("bus unavailable")
+        self.entries.extend(entries)

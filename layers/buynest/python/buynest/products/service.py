@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any, Protocol
 
 from buynest.core.ids import new_id, now_iso
@@ -18,9 +19,23 @@ class ProductRepository(Protocol):
     def list(self, category: str | None, limit: int, cursor: str | None) -> tuple[list[Product], str | None]: ...
 
 
+class ImageLinks(Protocol):
+    """Port that turns an image object's key into a URL a browser can load (the bucket is private, so a
+    short-lived pre-signed GET, computed locally)."""
+
+    def link(self, key: str) -> str: ...
+
+
 class ProductService:
-    def __init__(self, repo: ProductRepository) -> None:
+    def __init__(self, repo: ProductRepository, links: ImageLinks | None = None) -> None:
         self._repo = repo
+        self._links = links
+
+    def _shown(self, product: Product) -> Product:
+        """The product with URLs for its READY images (none without an ``ImageLinks``)."""
+        if self._links is None or not product.images:
+            return product
+        return replace(product, images=[image.with_links(self._links.link) for image in product.images])
 
     def create(self, name: str, description: str, price: int, stock: int, category: str) -> Product:
         now = now_iso()
@@ -41,14 +56,15 @@ class ProductService:
         product = self._repo.get(product_id)
         if product is None:
             raise ProductNotFound(f"product {product_id} does not exist")
-        return product
+        return self._shown(product)
 
     def update(self, product_id: str, changes: dict[str, Any]) -> Product:
-        return self._repo.update(product_id, changes, now_iso())
+        return self._shown(self._repo.update(product_id, changes, now_iso()))
 
     def delete(self, product_id: str) -> None:
         self._repo.delete(product_id)
 
     def list(self, category: str | None, limit: int, cursor: str | None) -> tuple[list[Product], str | None]:
         """Newest first, optionally one category; ``cursor`` continues a previous page."""
-        return self._repo.list(category, limit, cursor)
+        products, next_cursor = self._repo.list(category, limit, cursor)
+        return [self._shown(p) for p in products], next_cursor

@@ -1,19 +1,48 @@
 """The products table (pynamodb). Two sparse-free GSIs serve the catalog lists, newest first:
-``byCreated`` (constant partition ``catalog``) and ``byCategory`` (partition = category)."""
+``byCreated`` (constant partition ``catalog``) and ``byCategory`` (partition = category). The ``images`` map
+(imageId -> entry) is written by the images service; here it is created empty and only read.
+
+The same table holds the order saga's stock reservations, keyed ``productId = "RESERVATION#<orderId>"`` so that
+taking stock and recording what was taken are one transaction in one table. A reservation item has no ``catalog``,
+``category`` or ``sortKey`` attribute, so it never appears in either index (the catalog lists), and the product
+reads and writes here treat its key as no product's. Reservations are kept (no TTL): a record that vanished would
+let a redelivered ``OrderCreated`` reserve again, and a TTL delete would reach the table's REMOVE stream consumer."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from pynamodb.attributes import ListAttribute, MapAttribute, NumberAttribute, UnicodeAttribute
-from pynamodb.exceptions import DeleteError, DoesNotExist, UpdateError
+from pynamodb.connection import Connection
+from pynamodb.exceptions import DeleteError, DoesNotExist, PutError, TransactWriteError, UpdateError
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.models import Model
+from pynamodb.transactions import TransactWrite
 
 from buynest.core.pagination import decode_cursor, encode_cursor
-from buynest.products.domain import Product, ProductNotFound
+from buynest.products.domain import Product, ProductImage, ProductNotFound
+from buynest.products.saga import (
+    AlreadyDecided,
+    Line,
+    NotHeld,
+    ProductsGone,
+    Released,
+    ReleaseResult,
+    Reservation,
+    ReservationState,
+    Reserved,
+    ReserveResult,
+    Short,
+    StockContention,
+)
 
 CATALOG = "catalog"
+RESERVATION_PREFIX = "RESERVATION#"
+CONDITION_FAILED = "ConditionalCheckFailed"
+RETRYABLE_REASONS = frozenset({"TransactionConflict", "ThrottlingError", "ProvisionedThroughputExceeded"})
+RETRYABLE_ERRORS = frozenset(
+    {"TransactionConflictException", "TransactionInProgressException", "ThrottlingException", "RequestLimitExceeded"}
+)
 
 
 class ByCreated(GlobalSecondaryIndex["ProductItem"]):
@@ -34,6 +63,18 @@ class ByCategory(GlobalSecondaryIndex["ProductItem"]):
     sortKey = UnicodeAttribute(range_key=True)
 
 
+class ImagesAttribute(MapAttribute[str, Any]):
+    """A raw map of image entries. Products stored before images existed hold an empty list here: read as no
+    images."""
+
+    @classmethod
+    def is_raw(cls) -> bool:
+        return True
+
+    def get_value(self, value: dict[str, Any]) -> Any:
+        return value.get("M", {})
+
+
 class ProductItem(Model):
     class Meta:
         table_name = "products"
@@ -46,7 +87,7 @@ class ProductItem(Model):
     category = UnicodeAttribute()
     catalog = UnicodeAttribute(default=CATALOG)
     sortKey = UnicodeAttribute()
-    images = ListAttribute(of=MapAttribute, default=list)
+    images = ImagesAttribute(default=dict)
     createdAt = UnicodeAttribute()
     updatedAt = UnicodeAttribute()
 
@@ -60,6 +101,30 @@ _LIST_KEYS = {
 }
 
 
+def _int_or_none(value: Any) -> int | None:
+    return None if value is None else int(value)
+
+
+def _to_images(images: Any) -> list[ProductImage]:
+    entries = images.as_dict() if isinstance(images, MapAttribute) else dict(images or {})
+    return [
+        ProductImage(
+            image_id=image_id,
+            status=str(entry.get("status", "")),
+            width=_int_or_none(entry.get("width")),
+            height=_int_or_none(entry.get("height")),
+            key=entry.get("key"),
+            thumbnail_key=entry.get("thumbnailKey"),
+        )
+        for image_id, entry in sorted(entries.items())
+        if isinstance(entry, dict)
+    ]
+
+
+def _is_reservation_key(product_id: str) -> bool:
+    return product_id.startswith(RESERVATION_PREFIX)
+
+
 def _to_product(item: ProductItem) -> Product:
     return Product(
         product_id=item.productId,
@@ -70,7 +135,7 @@ def _to_product(item: ProductItem) -> Product:
         category=item.category,
         created_at=item.createdAt,
         updated_at=item.updatedAt,
-        images=[dict(i.as_dict()) if hasattr(i, "as_dict") else dict(i) for i in (item.images or [])],
+        images=_to_images(item.images),
     )
 
 
@@ -90,18 +155,22 @@ class DynamoProductRepository:
             category=product.category,
             catalog=CATALOG,
             sortKey=f"{product.created_at}#{product.product_id}",
-            images=[],
+            images={},
             createdAt=product.created_at,
             updatedAt=product.updated_at,
         ).save(condition=ProductItem.productId.does_not_exist())
 
     def get(self, product_id: str) -> Product | None:
+        if _is_reservation_key(product_id):
+            return None
         try:
             return _to_product(ProductItem.get(product_id, consistent_read=True))
         except DoesNotExist:
             return None
 
     def update(self, product_id: str, changes: dict[str, Any], updated_at: str) -> Product:
+        if _is_reservation_key(product_id):
+            raise ProductNotFound(f"product {product_id} does not exist")
         item = ProductItem(productId=product_id)
         actions = [getattr(ProductItem, name).set(value) for name, value in changes.items()]
         actions.append(ProductItem.updatedAt.set(updated_at))
@@ -114,6 +183,8 @@ class DynamoProductRepository:
         return _to_product(item)
 
     def delete(self, product_id: str) -> None:
+        if _is_reservation_key(product_id):
+            raise ProductNotFound(f"product {product_id} does not exist")
         try:
             ProductItem(productId=product_id).delete(condition=ProductItem.productId.exists())
         except DeleteError as exc:
@@ -134,3 +205,161 @@ class DynamoProductRepository:
             )
         items = [_to_product(i) for i in results]
         return items, encode_cursor(results.last_evaluated_key)
+
+
+class ReservedLineAttribute(MapAttribute[str, Any]):
+    productId = UnicodeAttribute()
+    quantity = NumberAttribute()
+
+
+class StockReservationItem(Model):
+    """An order's stock reservation (see the module docstring): never in the catalog indexes."""
+
+    class Meta:
+        table_name = "products"
+
+    productId = UnicodeAttribute(hash_key=True)
+    orderId = UnicodeAttribute()
+    state = UnicodeAttribute()
+    lines = ListAttribute(of=ReservedLineAttribute, default=list)
+    shortProductId = UnicodeAttribute(null=True)
+    createdAt = UnicodeAttribute()
+    updatedAt = UnicodeAttribute()
+
+
+def _reservation_key(order_id: str) -> str:
+    return f"{RESERVATION_PREFIX}{order_id}"
+
+
+def _reservation_item(reservation: Reservation) -> StockReservationItem:
+    return StockReservationItem(
+        productId=_reservation_key(reservation.order_id),
+        orderId=reservation.order_id,
+        state=reservation.state.value,
+        lines=[ReservedLineAttribute(productId=line.product_id, quantity=line.quantity) for line in reservation.lines],
+        shortProductId=reservation.short_product_id,
+        createdAt=reservation.created_at,
+        updatedAt=reservation.updated_at,
+    )
+
+
+def _to_reservation(item: StockReservationItem) -> Reservation:
+    return Reservation(
+        order_id=item.orderId,
+        state=ReservationState(item.state),
+        lines=tuple(Line(line.productId, int(line.quantity)) for line in item.lines or []),
+        short_product_id=item.shortProductId,
+        created_at=item.createdAt,
+        updated_at=item.updatedAt,
+    )
+
+
+def _reason_codes(exc: TransactWriteError, size: int) -> list[str | None]:
+    codes: list[str | None] = [r.code if r else None for r in exc.cancellation_reasons]
+    return (codes + [None] * size)[:size]
+
+
+def _contention(exc: TransactWriteError, codes: list[str | None]) -> bool:
+    return exc.cause_response_code in RETRYABLE_ERRORS or any(code in RETRYABLE_REASONS for code in codes)
+
+
+class DynamoStockLedger:
+    """StockLedger on the products table. Reserving is one TransactWriteItems (the record, put if absent, and
+    ``stock = stock - q`` per product on ``attribute_exists(productId) AND stock >= q``); releasing is one too (the
+    record leaves RESERVED/COMMITTED, ``stock = stock + q`` per product that still exists). Item order in a
+    transaction is pynamodb's (puts, then updates in the order given), which the cancellation reasons follow."""
+
+    def __init__(self, table_name: str) -> None:
+        for model in (ProductItem, StockReservationItem):
+            model.Meta.table_name = table_name
+        self._connection = Connection()
+
+    def reserve(self, reservation: Reservation) -> ReserveResult:
+        stray = next((line for line in reservation.lines if _is_reservation_key(line.product_id)), None)
+        if stray is not None:
+            return Short(stray.product_id)
+        try:
+            with TransactWrite(connection=self._connection) as tx:
+                tx.save(_reservation_item(reservation), condition=StockReservationItem.productId.does_not_exist())
+                for line in reservation.lines:
+                    tx.update(
+                        ProductItem(productId=line.product_id),
+                        actions=[ProductItem.stock.set(ProductItem.stock - line.quantity)],
+                        condition=ProductItem.productId.exists() & (ProductItem.stock >= line.quantity),
+                    )
+        except TransactWriteError as exc:
+            record_code, *line_codes = _reason_codes(exc, 1 + len(reservation.lines))
+            if record_code == CONDITION_FAILED:
+                return AlreadyDecided()
+            short = [line for line, code in zip(reservation.lines, line_codes, strict=True) if code == CONDITION_FAILED]
+            if short:
+                return Short(short[0].product_id)
+            if _contention(exc, [record_code, *line_codes]):
+                raise StockContention(f"reservation for order {reservation.order_id} lost a conflict") from exc
+            raise
+        return Reserved()
+
+    def get(self, order_id: str) -> Reservation | None:
+        try:
+            return _to_reservation(StockReservationItem.get(_reservation_key(order_id), consistent_read=True))
+        except DoesNotExist:
+            return None
+
+    def record(self, reservation: Reservation) -> Reservation:
+        try:
+            _reservation_item(reservation).save(condition=StockReservationItem.productId.does_not_exist())
+        except PutError as exc:
+            if exc.cause_response_code != "ConditionalCheckFailedException":
+                raise
+            stored = self.get(reservation.order_id)
+            if stored is None:
+                raise
+            return stored
+        return reservation
+
+    def commit(self, order_id: str, at: str) -> bool:
+        try:
+            StockReservationItem(productId=_reservation_key(order_id)).update(
+                actions=[
+                    StockReservationItem.state.set(ReservationState.COMMITTED.value),
+                    StockReservationItem.updatedAt.set(at),
+                ],
+                condition=StockReservationItem.state == ReservationState.RESERVED.value,
+            )
+        except UpdateError as exc:
+            if exc.cause_response_code == "ConditionalCheckFailedException":
+                return False
+            raise
+        return True
+
+    def release(self, order_id: str, lines: tuple[Line, ...], at: str) -> ReleaseResult:
+        held = [ReservationState.RESERVED.value, ReservationState.COMMITTED.value]
+        try:
+            with TransactWrite(connection=self._connection) as tx:
+                tx.update(
+                    StockReservationItem(productId=_reservation_key(order_id)),
+                    actions=[
+                        StockReservationItem.state.set(ReservationState.RELEASED.value),
+                        StockReservationItem.updatedAt.set(at),
+                    ],
+                    condition=StockReservationItem.state.is_in(*held),
+                )
+                for line in lines:
+                    tx.update(
+                        ProductItem(productId=line.product_id),
+                        actions=[ProductItem.stock.set(ProductItem.stock + line.quantity)],
+                        condition=ProductItem.productId.exists(),
+                    )
+        except TransactWriteError as exc:
+            record_code, *line_codes = _reason_codes(exc, 1 + len(lines))
+            if record_code == CONDITION_FAILED:
+                return NotHeld()
+            gone = frozenset(
+                line.product_id for line, code in zip(lines, line_codes, strict=True) if code == CONDITION_FAILED
+            )
+            if gone:
+                return ProductsGone(gone)
+            if _contention(exc, [record_code, *line_codes]):
+                raise StockContention(f"release for order {order_id} lost a conflict") from exc
+            raise
+        return Released()

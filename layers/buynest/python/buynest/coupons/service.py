@@ -1,0 +1,336 @@
+"""Coupons use cases: campaigns for admins, the first-come issue for customers, the expiry sweep, and the coupon's
+part in the order saga. The table's conditions decide every race; this code reads, asks, and reports."""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from buynest.core.events import EventPublisher, make_event
+from buynest.core.ids import new_id
+from buynest.core.observability import logger
+from buynest.coupons.domain import (
+    AlreadyIssued,
+    Campaign,
+    Coupon,
+    CouponChanged,
+    CouponHold,
+    CouponNotFound,
+    CouponStatus,
+    HoldOutcome,
+    IssueBusy,
+    IssueContention,
+    RejectReason,
+    check_new_campaign,
+    iso_from_epoch,
+    reservation_refusal,
+)
+from buynest.coupons.messages import (
+    SOURCE,
+    CouponRejected,
+    CouponReserved,
+    OrderCancelled,
+    OrderConfirmed,
+    OrderCreated,
+    OrderEvent,
+    OrderFailed,
+)
+
+
+class CouponRepository(Protocol):
+    """Port to the coupons table. Each write is conditional; a refused condition is reported as a domain error or a
+    False/None result, never by a prior read in the caller."""
+
+    def create_campaign(self, campaign: Campaign) -> None:
+        """Store a new campaign; ``CodeTaken`` if the code exists."""
+        ...
+
+    def get_campaign(self, code: str, consistent: bool = True) -> Campaign | None: ...
+
+    def list_campaigns(self, limit: int, cursor: str | None) -> tuple[list[Campaign], str | None]:
+        """Newest first."""
+        ...
+
+    def peek_issue(self, code: str, user_id: str, consistent: bool) -> tuple[Campaign | None, bool]:
+        """The campaign (None if unseen) and whether the customer already holds this code, in one cheap read."""
+        ...
+
+    def issue(self, coupon: Coupon, now: int) -> None:
+        """Count one more issue on the campaign and store the customer's coupon, atomically. Raises
+        ``AlreadyIssued``, ``SoldOut``, ``CouponExpired`` or ``CouponNotFound`` when a condition refuses, and
+        ``IssueContention`` when the transaction lost a conflict (nothing changed)."""
+        ...
+
+    def list_coupons(self, user_id: str, limit: int, cursor: str | None) -> tuple[list[Coupon], str | None]:
+        """A customer's coupons, newest first."""
+        ...
+
+    def find_coupon(self, user_id: str, coupon_id: str) -> Coupon | None:
+        """A customer's coupon by id (a strongly consistent read); None if it is not theirs."""
+        ...
+
+    def get_hold(self, order_id: str) -> CouponHold | None: ...
+
+    def save_hold(self, hold: CouponHold) -> CouponHold:
+        """Store an answer for an order unless one exists; returns the stored one (the first answer wins)."""
+        ...
+
+    def reserve(self, hold: CouponHold, now: int, updated_at: str) -> CouponHold:
+        """Move the hold's coupon ISSUED -> RESERVED (still unexpired) and store the hold, atomically. Returns the
+        stored hold (another delivery's, if it got there first); ``CouponChanged`` if the coupon's state moved."""
+        ...
+
+    def mark_used(self, hold: CouponHold, updated_at: str) -> bool:
+        """RESERVED by this order -> USED. False when that is not the coupon's state (a repeat, or released)."""
+        ...
+
+    def release(self, hold: CouponHold, to_status: CouponStatus, include_used: bool, updated_at: str) -> bool:
+        """RESERVED (or, with ``include_used``, USED) by this order -> ``to_status``. False when it is not."""
+        ...
+
+    def campaigns_due_for_sweep(self, now: int) -> list[str]:
+        """Codes of expired campaigns whose ISSUED coupons may not all be marked EXPIRED yet."""
+        ...
+
+    def issued_coupon_owners(self, code: str, cursor: Any) -> tuple[list[str], Any]:
+        """One page of the user ids holding an ISSUED coupon of ``code`` (eventually consistent), and the next
+        page's cursor or None."""
+        ...
+
+    def expire_coupon(self, user_id: str, code: str, now: int, updated_at: str) -> bool:
+        """ISSUED and past expiry -> EXPIRED. False when the coupon is in another state."""
+        ...
+
+    def finish_sweep(self, code: str) -> None:
+        """Take the campaign off the sweep's list."""
+        ...
+
+
+@dataclass(frozen=True)
+class SweepSummary:
+    expired: int
+    campaigns_finished: int
+    complete: bool
+
+
+class CouponService:
+    """Campaigns (admin), issuing under a rush and listing a customer's coupons, and the expiry sweep."""
+
+    def __init__(
+        self,
+        repo: CouponRepository,
+        clock: Callable[[], float] = time.time,
+        *,
+        max_issue_attempts: int = 6,
+        backoff_base: float = 0.01,
+        backoff_cap: float = 0.25,
+        sleep: Callable[[float], None] = time.sleep,
+        jitter: Callable[[float, float], float] = random.uniform,
+    ) -> None:
+        self._repo = repo
+        self._clock = clock
+        self._max_issue_attempts = max_issue_attempts
+        self._backoff_base = backoff_base
+        self._backoff_cap = backoff_cap
+        self._sleep = sleep
+        self._jitter = jitter
+
+    def now(self) -> int:
+        return int(self._clock())
+
+    def create_campaign(
+        self,
+        code: str,
+        discount_type: str,
+        value: int,
+        total_quantity: int,
+        expires_at: int,
+        min_order_amount: int,
+    ) -> Campaign:
+        """A new campaign; its code is unique by the table's condition (``CodeTaken``)."""
+        now = self.now()
+        check_new_campaign(discount_type, value, expires_at, now)
+        campaign = Campaign(
+            code=code,
+            discount_type=discount_type,
+            value=value,
+            total_quantity=total_quantity,
+            issued_count=0,
+            min_order_amount=min_order_amount,
+            expires_at=expires_at,
+            created_at=iso_from_epoch(now),
+        )
+        self._repo.create_campaign(campaign)
+        return campaign
+
+    def get_campaign(self, code: str) -> Campaign:
+        campaign = self._repo.get_campaign(code, consistent=True)
+        if campaign is None:
+            raise CouponNotFound(f"coupon {code} does not exist")
+        return campaign
+
+    def list_campaigns(self, limit: int, cursor: str | None) -> tuple[list[Campaign], str | None]:
+        return self._repo.list_campaigns(limit, cursor)
+
+    def issue(self, code: str, user_id: str) -> Coupon:
+        """Give ``user_id`` one coupon of ``code``: one per customer, never more than the campaign's quantity.
+
+        A cheap (eventually consistent) read answers the losers of a rush at once: both "sold out" and "already
+        holds one" only ever become true, so a stale read cannot wrongly refuse. Everyone else goes through the
+        transaction, which alone decides; conflicts are retried with jittered exponential backoff. If every attempt
+        conflicts, a consistent re-read gives the definite answer when there is one, else 409
+        ``ISSUE_CONFLICT_RETRY`` (nothing was issued; the customer may try again)."""
+        campaign, held = self._repo.peek_issue(code, user_id, consistent=False)
+        if held:
+            raise AlreadyIssued(f"you already have coupon {code}")
+        if campaign is None:
+            campaign = self.get_campaign(code)
+        refusal = campaign.refusal(self.now())
+        if refusal is not None:
+            raise refusal
+        coupon = campaign.issue_to(user_id, new_id(), iso_from_epoch(self.now()))
+        for attempt in range(self._max_issue_attempts):
+            try:
+                self._repo.issue(coupon, self.now())
+                return coupon
+            except IssueContention:
+                if attempt + 1 < self._max_issue_attempts:
+                    self._sleep(self._jitter(0, min(self._backoff_cap, self._backoff_base * 2**attempt)))
+        campaign, held = self._repo.peek_issue(code, user_id, consistent=True)
+        if held:
+            raise AlreadyIssued(f"you already have coupon {code}")
+        refusal = campaign.refusal(self.now()) if campaign else None
+        if refusal is not None:
+            raise refusal
+        logger.warning("issue gave up after conflicts", extra={"code": code, "attempts": self._max_issue_attempts})
+        raise IssueBusy(f"too many customers are claiming coupon {code} at this moment; please try again")
+
+    def list_coupons(self, user_id: str, limit: int, cursor: str | None) -> tuple[list[Coupon], str | None]:
+        return self._repo.list_coupons(user_id, limit, cursor)
+
+    def expire_due(self, keep_going: Callable[[], bool] = lambda: True) -> SweepSummary:
+        """Mark the ISSUED coupons of expired campaigns EXPIRED. A campaign leaves the sweep's list once a pass
+        finds none left, so a pass interrupted by ``keep_going`` (the function's time budget) resumes next run."""
+        now = self.now()
+        expired = finished = 0
+        for code in self._repo.campaigns_due_for_sweep(now):
+            found, cursor = 0, None
+            while True:
+                if not keep_going():
+                    return SweepSummary(expired, finished, complete=False)
+                owners, cursor = self._repo.issued_coupon_owners(code, cursor)
+                found += len(owners)
+                for user_id in owners:
+                    expired += self._repo.expire_coupon(user_id, code, now, iso_from_epoch(now))
+                if cursor is None:
+                    break
+            if found == 0:
+                self._repo.finish_sweep(code)
+                finished += 1
+        return SweepSummary(expired, finished, complete=True)
+
+
+class CouponSaga:
+    """The coupon's part in the order saga. Every handler is idempotent: the order's stored ``CouponHold`` is the
+    one answer to its ``OrderCreated`` (repeats republish it), and state changes are conditioned on the order that
+    holds the coupon, so repeats and out-of-order events change nothing twice.
+
+    A reply is published after its hold is stored. If publishing fails, the record fails, SQS delivers the event
+    again, and the stored hold gives the same reply: state and events cannot diverge for long, without a stream."""
+
+    def __init__(
+        self,
+        repo: CouponRepository,
+        publisher: EventPublisher,
+        clock: Callable[[], float] = time.time,
+        max_attempts: int = 3,
+    ) -> None:
+        self._repo = repo
+        self._publisher = publisher
+        self._clock = clock
+        self._max_attempts = max_attempts
+
+    def handle(self, event: OrderEvent, correlation_id: str) -> None:
+        """Act on one order event; replies carry ``correlation_id`` (the order flow's)."""
+        match event:
+            case OrderCreated():
+                self.on_order_created(event, correlation_id)
+            case OrderConfirmed():
+                self.on_order_confirmed(event)
+            case OrderFailed():
+                self.on_order_ended(event.order_id, event.coupon_id, include_used=False)
+            case OrderCancelled():
+                self.on_order_ended(event.order_id, event.coupon_id, include_used=True)
+
+    def on_order_created(self, event: OrderCreated, correlation_id: str) -> None:
+        """Reserve the order's coupon and reply ``CouponReserved`` (with the discount) or ``CouponRejected``."""
+        if event.coupon_id is None:
+            return
+        hold = self._repo.get_hold(event.order_id) or self._decide(event, event.coupon_id)
+        if hold.outcome == HoldOutcome.RESERVED:
+            reply: Mapping[str, Any] = make_event(
+                SOURCE,
+                "CouponReserved",
+                CouponReserved(order_id=hold.order_id, coupon_id=hold.coupon_id, discount=hold.discount),
+                correlation_id,
+            )
+        elif hold.outcome == HoldOutcome.REJECTED:
+            reply = make_event(
+                SOURCE,
+                "CouponRejected",
+                CouponRejected(order_id=hold.order_id, coupon_id=hold.coupon_id, reason=str(hold.reason)),
+                correlation_id,
+            )
+        else:
+            logger.info("order already ended; no reply", extra={"orderId": event.order_id})
+            return
+        self._publisher.publish([reply])
+
+    def on_order_confirmed(self, event: OrderConfirmed) -> None:
+        """The coupon held by the order becomes USED."""
+        hold = self._repo.get_hold(event.order_id)
+        if hold is None or hold.outcome != HoldOutcome.RESERVED:
+            logger.info("no coupon held by confirmed order", extra={"orderId": event.order_id})
+            return
+        changed = self._repo.mark_used(hold, iso_from_epoch(self._now()))
+        logger.info("coupon used", extra={"orderId": event.order_id, "changed": changed})
+
+    def on_order_ended(self, order_id: str, coupon_id: str | None, include_used: bool) -> None:
+        """Give back the coupon the order holds (or, on cancel, used). An order that ends before its
+        ``OrderCreated`` was handled is recorded as closed, so that late event reserves nothing."""
+        now = self._now()
+        hold = self._repo.get_hold(order_id)
+        if hold is None:
+            if coupon_id is None:
+                return
+            hold = self._repo.save_hold(CouponHold.closed(order_id, coupon_id, iso_from_epoch(now)))
+        if hold.outcome != HoldOutcome.RESERVED:
+            return
+        changed = self._repo.release(hold, hold.released_status(now), include_used, iso_from_epoch(now))
+        logger.info("coupon released", extra={"orderId": order_id, "changed": changed})
+
+    def _decide(self, event: OrderCreated, coupon_id: str) -> CouponHold:
+        for _ in range(self._max_attempts):
+            now = self._now()
+            coupon = self._repo.find_coupon(event.user_id, coupon_id)
+            reason = reservation_refusal(coupon, event.user_id, event.subtotal, now)
+            if coupon is None or reason is not None:
+                reason = reason or RejectReason.COUPON_NOT_FOUND
+                return self._repo.save_hold(
+                    CouponHold.rejected(event.order_id, event.user_id, coupon_id, reason, iso_from_epoch(now))
+                )
+            try:
+                return self._repo.reserve(
+                    CouponHold.reserved(event.order_id, coupon, event.subtotal, iso_from_epoch(now)),
+                    now,
+                    iso_from_epoch(now),
+                )
+            except CouponChanged:
+                continue
+        raise CouponChanged(f"coupon {coupon_id} kept changing while reserving it for order {event.order_id}")
+
+    def _now(self) -> int:
+        return int(self._clock())

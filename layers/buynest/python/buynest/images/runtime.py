@@ -1,0 +1,91 @@
+"""Builds the images service and processor from the environment, once per container (tests may install their own).
+Pillow is imported only when the processor is built: the API functions do not ship it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from buynest.core.config import ConfigError, env_int, env_str
+from buynest.images.domain import MAX_IMAGES_PER_PRODUCT, UPLOAD_TTL_SECONDS
+from buynest.images.service import ImageProcessor, ImageService
+
+
+@dataclass(frozen=True)
+class ImagesSettings:
+    products_table: str
+    images_bucket: str
+    upload_ttl_seconds: int = UPLOAD_TTL_SECONDS
+    max_images: int = MAX_IMAGES_PER_PRODUCT
+
+    @classmethod
+    def from_env(cls) -> ImagesSettings:
+        settings = cls(
+            products_table=env_str("PRODUCTS_TABLE"),
+            images_bucket=env_str("IMAGES_BUCKET"),
+            upload_ttl_seconds=env_int("IMAGE_UPLOAD_TTL_SECONDS", UPLOAD_TTL_SECONDS),
+            max_images=env_int("MAX_IMAGES_PER_PRODUCT", MAX_IMAGES_PER_PRODUCT),
+        )
+        if not 1 <= settings.upload_ttl_seconds <= 3600:
+            raise ConfigError("IMAGE_UPLOAD_TTL_SECONDS must be between 1 and 3600")
+        if settings.max_images < 1:
+            raise ConfigError("MAX_IMAGES_PER_PRODUCT must be at least 1")
+        return settings
+
+
+@dataclass(frozen=True)
+class ImagesEventSettings:
+    event_bus_name: str
+
+    @classmethod
+    def from_env(cls) -> ImagesEventSettings:
+        return cls(event_bus_name=env_str("EVENT_BUS_NAME"))
+
+
+_service: ImageService | None = None
+_processor: ImageProcessor | None = None
+
+
+def image_service() -> ImageService:
+    global _service
+    if _service is None:
+        from buynest.images.storage import S3ImageStorage
+        from buynest.images.store import DynamoImageRepository
+
+        settings = ImagesSettings.from_env()
+        _service = ImageService(
+            DynamoImageRepository(settings.products_table),
+            S3ImageStorage(settings.images_bucket),
+            upload_ttl_seconds=settings.upload_ttl_seconds,
+            max_images=settings.max_images,
+        )
+    return _service
+
+
+def image_processor() -> ImageProcessor:
+    global _processor
+    if _processor is None:
+        from buynest.core.events import EventBridgePublisher
+        from buynest.images.imaging import PillowInspector
+        from buynest.images.storage import S3ImageStorage
+        from buynest.images.store import DynamoImageRepository
+
+        settings = ImagesSettings.from_env()
+        _processor = ImageProcessor(
+            DynamoImageRepository(settings.products_table),
+            S3ImageStorage(settings.images_bucket),
+            PillowInspector(),
+            EventBridgePublisher(ImagesEventSettings.from_env().event_bus_name),
+        )
+    return _processor
+
+
+def set_image_service(service: ImageService | None) -> None:
+    """Install a service built on fakes (tests) instead of the DynamoDB/S3 one; None resets."""
+    global _service
+    _service = service
+
+
+def set_image_processor(processor: ImageProcessor | None) -> None:
+    """Install a processor built on fakes (tests) instead of the DynamoDB/S3/Pillow/EventBridge one; None resets."""
+    global _processor
+    _processor = processor
