@@ -14,7 +14,7 @@ PIP_QUIET := 2>&1 | grep -v -E 'is ignored: it is neither|^$$' || true
 
 include localstack/local.mk
 
-.PHONY: help up down url admin seed test test-unit test-integration test-e2e test-localstack lint fmt logs deploy deploy-aws status clean python lock
+.PHONY: help up down url admin seed redrive test test-unit test-integration test-e2e test-localstack lint fmt logs deploy deploy-aws status clean python lock
 
 help: ## this list
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
@@ -58,8 +58,12 @@ admin: ## make admin EMAIL=... PASSWORD=... [NAME=...]: create or promote an adm
 seed: $(DEV)/.stamp ## load the demo catalog (36 products with real images) and a demo coupon through the API
 	@$(PY) scripts/seed.py
 
-logs: ## follow every function's log (Ctrl-C to stop)
-	@mkdir -p $(LOCAL)/logs/lambda && tail -n 50 -F $(LOCAL)/logs/lambda/*.log
+logs: ## follow every function's log; `make logs ORDER=<id>` prints one order's story across all functions
+	@if [ -n "$(ORDER)" ]; then ORDER="$(ORDER)" $(PY) scripts/logs.py; \
+	else mkdir -p $(LOCAL)/logs/lambda && tail -n 50 -F $(LOCAL)/logs/lambda/*.log; fi
+
+redrive: $(DEV)/.stamp ## move every dead-letter queue's messages back to their source queues
+	@$(PY) scripts/redrive.py
 
 test: up test-unit test-integration test-localstack test-e2e ## the whole suite (brings the local stack up first)
 

@@ -58,15 +58,17 @@ def make_event(
     correlation_id: str | None = None,
     *,
     event_version: int = EVENT_VERSION,
+    event_id: str | None = None,
 ) -> dict[str, Any]:
     """A PutEvents entry (without ``EventBusName``, which the publisher adds). ``correlation_id`` carries the id of
-    the flow this event belongs to (for replies: the triggering event's); a new flow gets a fresh one."""
+    the flow this event belongs to (for replies: the triggering event's); a new flow gets a fresh one. ``event_id``
+    is fresh unless the caller derives one (so a re-sent event keeps its id)."""
     if not _SOURCE.match(source):
         raise ValueError(f"event source must look like 'buynest.<service>', got {source!r}")
     if not _DETAIL_TYPE.match(detail_type):
         raise ValueError(f"detail-type must be a PascalCase past-tense name, got {detail_type!r}")
     metadata = EventMetadata(
-        event_id=new_id(),
+        event_id=event_id or new_id(),
         event_version=event_version,
         correlation_id=correlation_id or new_id(),
         occurred_at=now_iso(),

@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from buynest.core.config import env_str
 from buynest.products.service import ProductService
+
+if TYPE_CHECKING:
+    from buynest.products.saga import StockSaga
 
 
 @dataclass(frozen=True)
@@ -38,3 +42,36 @@ def set_product_service(service: ProductService | None) -> None:
     """Install a service built on fakes (unit tests) instead of the DynamoDB one."""
     global _service
     _service = service
+
+
+@dataclass(frozen=True)
+class StockSagaSettings:
+    products_table: str
+    event_bus_name: str
+
+    @classmethod
+    def from_env(cls) -> StockSagaSettings:
+        return cls(products_table=env_str("PRODUCTS_TABLE"), event_bus_name=env_str("EVENT_BUS_NAME"))
+
+
+_stock_saga: StockSaga | None = None
+
+
+def stock_saga() -> StockSaga:
+    """The stock side of the order saga on the products table and the bus, built on first use."""
+    global _stock_saga
+    if _stock_saga is None:
+        from buynest.core.events import EventBridgePublisher
+        from buynest.products.saga import StockSaga
+        from buynest.products.store import DynamoStockLedger
+
+        settings = StockSagaSettings.from_env()
+        ledger = DynamoStockLedger(settings.products_table)
+        _stock_saga = StockSaga(ledger, EventBridgePublisher(settings.event_bus_name))
+    return _stock_saga
+
+
+def set_stock_saga(saga: StockSaga | None) -> None:
+    """Install a saga built on fakes (tests) instead of the DynamoDB/EventBridge one; None resets."""
+    global _stock_saga
+    _stock_saga = saga

@@ -1,16 +1,44 @@
-"""The users table (pynamodb). One table, three item kinds, keyed by ``pk``:
-``USER#<id>`` (the user), ``EMAIL#<email>`` (uniqueness guard pointing at the user) and ``LOGIN#<email>`` (failed
-login counter with a TTL)."""
+"""The users table (pynamodb). One table, keyed by ``pk``:
+``USER#<id>`` (the user), ``EMAIL#<email>`` (uniqueness guard pointing at the user), ``LOGIN#<email>`` (failed
+login counter with a TTL), and the order saga's points records ``POINTS#<orderId>`` (points held for an order) and
+``EARN#<orderId>`` (points earned by an order that held none). Points records live beside the balances so that a
+record's state change and the balance change are one transaction; they are kept (no TTL), since a record that
+vanished would let a redelivered event move points again."""
 
 from __future__ import annotations
 
 from pynamodb.attributes import NumberAttribute, UnicodeAttribute
 from pynamodb.connection import Connection
 from pynamodb.exceptions import DoesNotExist, PutError, TransactWriteError, UpdateError
+from pynamodb.expressions.condition import Condition
 from pynamodb.models import Model
 from pynamodb.transactions import TransactWrite
 
 from buynest.users.domain import LOCKOUT_WINDOW_SECONDS, EmailTaken, LoginAttempts, User, UserNotFound
+from buynest.users.saga import (
+    AlreadyDecided,
+    BalanceChanged,
+    HoldKind,
+    HoldState,
+    Insufficient,
+    Move,
+    Moved,
+    MoveResult,
+    OwnerMissing,
+    PointsContention,
+    PointsHold,
+    PointsReason,
+    Refused,
+    Reserved,
+    ReserveResult,
+)
+
+CONDITION_FAILED = "ConditionalCheckFailed"
+RETRYABLE_REASONS = frozenset({"TransactionConflict", "ThrottlingError", "ProvisionedThroughputExceeded"})
+RETRYABLE_ERRORS = frozenset(
+    {"TransactionConflictException", "TransactionInProgressException", "ThrottlingException", "RequestLimitExceeded"}
+)
+HOLD_PREFIXES = {HoldKind.SPEND: "POINTS#", HoldKind.EARN: "EARN#"}
 
 
 class UserItem(Model):
@@ -136,3 +164,182 @@ class DynamoUserRepository:
 
     def clear_failures(self, email: str) -> None:
         UserItem(pk=_login_key(email)).delete()
+
+
+class PointsHoldItem(Model):
+    """An order's points record (see the module docstring)."""
+
+    class Meta:
+        table_name = "users"
+
+    pk = UnicodeAttribute(hash_key=True)
+    orderId = UnicodeAttribute()
+    userId = UnicodeAttribute()
+    state = UnicodeAttribute()
+    amount = NumberAttribute(default=0)
+    delta = NumberAttribute(null=True)
+    movedBy = UnicodeAttribute(null=True)
+    createdAt = UnicodeAttribute()
+    updatedAt = UnicodeAttribute()
+
+
+def _hold_key(kind: HoldKind, order_id: str) -> str:
+    return f"{HOLD_PREFIXES[kind]}{order_id}"
+
+
+def _hold_item(hold: PointsHold) -> PointsHoldItem:
+    return PointsHoldItem(
+        pk=_hold_key(hold.kind, hold.order_id),
+        orderId=hold.order_id,
+        userId=hold.user_id,
+        state=hold.state.value,
+        amount=hold.amount,
+        delta=hold.delta,
+        movedBy=hold.moved_by.value if hold.moved_by else None,
+        createdAt=hold.created_at,
+        updatedAt=hold.updated_at,
+    )
+
+
+def _to_hold(kind: HoldKind, item: PointsHoldItem) -> PointsHold:
+    return PointsHold(
+        kind=kind,
+        order_id=item.orderId,
+        user_id=item.userId,
+        state=HoldState(item.state),
+        amount=int(item.amount or 0),
+        delta=None if item.delta is None else int(item.delta),
+        moved_by=PointsReason(item.movedBy) if item.movedBy else None,
+        created_at=item.createdAt,
+        updated_at=item.updatedAt,
+    )
+
+
+def _reason_codes(exc: TransactWriteError, size: int) -> list[str | None]:
+    codes: list[str | None] = [r.code if r else None for r in exc.cancellation_reasons]
+    return (codes + [None] * size)[:size]
+
+
+def _contention(exc: TransactWriteError, codes: list[str | None]) -> bool:
+    return exc.cause_response_code in RETRYABLE_ERRORS or any(code in RETRYABLE_REASONS for code in codes)
+
+
+def _balance_is(points: int) -> Condition:
+    """The balance equals ``points`` (a user stored without a balance has 0)."""
+    condition: Condition = UserItem.points == points
+    if points == 0:
+        condition |= UserItem.points.does_not_exist()
+    return condition
+
+
+class DynamoPointsLedger:
+    """PointsLedger on the users table. Holding points is one TransactWriteItems (the record, put if absent, and
+    ``points = points - n`` on ``points >= n``); every later move is one too (the record's state change, conditioned
+    on the state it leaves, and ``ADD points :delta`` on the user that must exist, optionally at an expected
+    balance). Cancellation reasons follow pynamodb's item order: puts, then updates in the order given."""
+
+    def __init__(self, table_name: str) -> None:
+        for model in (UserItem, PointsHoldItem):
+            model.Meta.table_name = table_name
+        self._connection = Connection()
+
+    def reserve(self, hold: PointsHold) -> ReserveResult:
+        try:
+            with TransactWrite(connection=self._connection) as tx:
+                tx.save(_hold_item(hold), condition=PointsHoldItem.pk.does_not_exist())
+                tx.update(
+                    UserItem(pk=_user_key(hold.user_id)),
+                    actions=[UserItem.points.set(UserItem.points - hold.amount)],
+                    condition=UserItem.pk.exists() & (UserItem.points >= hold.amount),
+                )
+        except TransactWriteError as exc:
+            hold_code, user_code = _reason_codes(exc, 2)
+            if hold_code == CONDITION_FAILED:
+                return AlreadyDecided()
+            if user_code == CONDITION_FAILED:
+                return Insufficient()
+            if _contention(exc, [hold_code, user_code]):
+                raise PointsContention(f"points hold for order {hold.order_id} lost a conflict") from exc
+            raise
+        return Reserved()
+
+    def get(self, kind: HoldKind, order_id: str) -> PointsHold | None:
+        try:
+            return _to_hold(kind, PointsHoldItem.get(_hold_key(kind, order_id), consistent_read=True))
+        except DoesNotExist:
+            return None
+
+    def record(self, hold: PointsHold) -> PointsHold:
+        try:
+            _hold_item(hold).save(condition=PointsHoldItem.pk.does_not_exist())
+        except PutError as exc:
+            if exc.cause_response_code != "ConditionalCheckFailedException":
+                raise
+            stored = self.get(hold.kind, hold.order_id)
+            if stored is None:
+                raise
+            return stored
+        return hold
+
+    def move(self, move: Move, at: str) -> MoveResult:
+        key = _hold_key(move.kind, move.order_id)
+        try:
+            with TransactWrite(connection=self._connection) as tx:
+                if move.from_states:
+                    condition = PointsHoldItem.state.is_in(*(state.value for state in move.from_states)) & (
+                        PointsHoldItem.userId == move.user_id
+                    )
+                    if move.amount is not None:
+                        condition &= PointsHoldItem.amount == move.amount
+                    tx.update(
+                        PointsHoldItem(pk=key),
+                        actions=[
+                            PointsHoldItem.state.set(move.to_state.value),
+                            PointsHoldItem.delta.set(move.delta),
+                            PointsHoldItem.movedBy.set(move.reason.value),
+                            PointsHoldItem.updatedAt.set(at),
+                        ],
+                        condition=condition,
+                    )
+                else:
+                    created = PointsHold(
+                        move.kind,
+                        move.order_id,
+                        move.user_id,
+                        move.to_state,
+                        move.amount or 0,
+                        move.delta,
+                        move.reason,
+                        at,
+                        at,
+                    )
+                    tx.save(_hold_item(created), condition=PointsHoldItem.pk.does_not_exist())
+                if move.delta:
+                    user_condition = UserItem.pk.exists()
+                    if move.expected_balance is not None:
+                        user_condition &= _balance_is(move.expected_balance)
+                    tx.update(
+                        UserItem(pk=_user_key(move.user_id)),
+                        actions=[UserItem.points.add(move.delta)],
+                        condition=user_condition,
+                        return_values="ALL_OLD",
+                    )
+        except TransactWriteError as exc:
+            hold_code, user_code = _reason_codes(exc, 2)
+            if hold_code == CONDITION_FAILED:
+                return Refused()
+            if user_code == CONDITION_FAILED:
+                reasons = exc.cancellation_reasons
+                found = len(reasons) > 1 and reasons[1] is not None and bool(reasons[1].raw_item)
+                return BalanceChanged() if found else OwnerMissing()
+            if _contention(exc, [hold_code, user_code]):
+                raise PointsContention(f"points move for order {move.order_id} lost a conflict") from exc
+            raise
+        return Moved()
+
+    def balance(self, user_id: str) -> int | None:
+        try:
+            item = UserItem.get(_user_key(user_id), consistent_read=True, attributes_to_get=["pk", "points"])
+        except DoesNotExist:
+            return None
+        return int(item.points or 0)

@@ -1,0 +1,25 @@
+"""Payment workflow task: the payment is captured, so the order becomes PAID then CONFIRMED. Raises
+``NotConfirmable`` (matched by the state machine, which then refunds) when the order no longer waits for it."""
+
+from typing import Any
+
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from pydantic import BaseModel, ConfigDict, Field
+
+from buynest.core.observability import logger
+from buynest.orders.runtime import order_service
+
+
+class ConfirmInput(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    orderId: str = Field(min_length=1, max_length=64)  # noqa: N815 - the workflow's field name
+    paymentId: str | None = Field(None, max_length=128)  # noqa: N815
+
+
+@logger.inject_lambda_context(correlation_id_path="orderId", clear_state=True)
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    task = ConfirmInput.model_validate(event)
+    order = order_service().confirm(task.orderId, task.paymentId)
+    logger.info("order confirmed", extra={"total": order.amounts.total, "pointsEarned": order.points_earned})
+    return {"orderId": order.order_id, "status": order.status.value}

@@ -1,0 +1,209 @@
+"""Orders: the order's life and money rules, in plain Python.
+
+``PENDING`` → ``RESERVED`` (stock, coupon and points held by their owners) → ``PAID`` → ``CONFIRMED``; or ``FAILED``
+with a reason; a confirmed order may be ``CANCELLED``. ``CONFIRMED``, ``FAILED`` and ``CANCELLED`` are final."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+from buynest.core.errors import BuynestError, Conflict, InvalidInput, NotFound, Unprocessable
+
+
+class OrderStatus(StrEnum):
+    PENDING = "PENDING"
+    RESERVED = "RESERVED"
+    PAID = "PAID"
+    CONFIRMED = "CONFIRMED"
+    FAILED = "FAILED"
+    CANCELLED = "CANCELLED"
+
+
+FINAL = frozenset({OrderStatus.CONFIRMED, OrderStatus.FAILED, OrderStatus.CANCELLED})
+
+
+class FailureReason(StrEnum):
+    OUT_OF_STOCK = "OUT_OF_STOCK"
+    COUPON_INVALID = "COUPON_INVALID"
+    INSUFFICIENT_POINTS = "INSUFFICIENT_POINTS"
+    PAYMENT_DECLINED = "PAYMENT_DECLINED"
+    PAYMENT_ERROR = "PAYMENT_ERROR"
+    TIMEOUT = "TIMEOUT"
+
+
+class Part(StrEnum):
+    """What an order asks its owners to hold; each answers with a ...Reserved or ...Rejected reply."""
+
+    STOCK = "stock"
+    COUPON = "coupon"
+    POINTS = "points"
+
+
+class Hold(StrEnum):
+    NONE = "NONE"
+    PENDING = "PENDING"
+    OK = "OK"
+    REJECTED = "REJECTED"
+
+
+REJECTION_REASON = {
+    Part.STOCK: FailureReason.OUT_OF_STOCK,
+    Part.COUPON: FailureReason.COUPON_INVALID,
+    Part.POINTS: FailureReason.INSUFFICIENT_POINTS,
+}
+
+MAX_LINES = 20
+MAX_QUANTITY = 100
+POINTS_RATE_DIVISOR = 100
+
+
+class OrderError(BuynestError):
+    """Base of the orders service's errors."""
+
+
+class OrderNotFound(OrderError, NotFound):
+    pass
+
+
+class UnknownProduct(OrderError, NotFound):
+    pass
+
+
+class NotCancellable(OrderError, Conflict):
+    code = "NOT_CANCELLABLE"
+
+
+class IdempotencyKeyReused(OrderError, Unprocessable):
+    code = "IDEMPOTENCY_KEY_REUSED"
+
+
+class IdempotencyInProgress(OrderError, Conflict):
+    code = "IDEMPOTENCY_IN_PROGRESS"
+
+
+class InvalidOrder(OrderError, InvalidInput):
+    pass
+
+
+class NotConfirmable(OrderError):
+    """The payment workflow tried to confirm an order that is no longer waiting for its payment (e.g. timed out):
+    the workflow refunds instead. The class name is matched by the state machine's Catch."""
+
+
+@dataclass(frozen=True)
+class Line:
+    product_id: str
+    quantity: int
+    unit_price: int
+    name: str = ""
+
+    @property
+    def amount(self) -> int:
+        return self.quantity * self.unit_price
+
+    def public(self) -> dict[str, Any]:
+        return {
+            "productId": self.product_id,
+            "quantity": self.quantity,
+            "unitPrice": self.unit_price,
+            "name": self.name,
+        }
+
+    def wire(self) -> dict[str, Any]:
+        return self.public()
+
+
+@dataclass(frozen=True)
+class Amounts:
+    subtotal: int
+    discount: int = 0
+    points_used: int = 0
+
+    @property
+    def total(self) -> int:
+        return self.subtotal - self.discount - self.points_used
+
+    def public(self) -> dict[str, int]:
+        return {
+            "subtotal": self.subtotal,
+            "discount": self.discount,
+            "pointsUsed": self.points_used,
+            "total": self.total,
+        }
+
+
+def settle_amounts(subtotal: int, discount: int, points_to_use: int) -> Amounts:
+    """Final amounts once the coupon's discount is known: the discount never exceeds the subtotal, and only the
+    points needed to reach zero are used (the rest of those reserved go back to the customer)."""
+    discount = min(max(discount, 0), subtotal)
+    points_used = min(max(points_to_use, 0), subtotal - discount)
+    return Amounts(subtotal=subtotal, discount=discount, points_used=points_used)
+
+
+def points_earned(total: int) -> int:
+    """1 % of what the customer paid, rounded down."""
+    return total // POINTS_RATE_DIVISOR
+
+
+def merge_lines(lines: list[tuple[str, int]]) -> list[tuple[str, int]]:
+    """One line per product (quantities of repeated products added up), in first-seen order."""
+    merged: dict[str, int] = {}
+    for product_id, quantity in lines:
+        merged[product_id] = merged.get(product_id, 0) + quantity
+    if any(q > MAX_QUANTITY for q in merged.values()):
+        raise InvalidOrder(f"items: at most {MAX_QUANTITY} of one product per order")
+    return list(merged.items())
+
+
+@dataclass(frozen=True)
+class Order:
+    order_id: str
+    user_id: str
+    status: OrderStatus
+    lines: list[Line]
+    amounts: Amounts
+    created_at: str
+    updated_at: str
+    coupon_id: str | None = None
+    points_to_use: int = 0
+    payment_token: str = ""
+    failure_reason: str | None = None
+    points_earned: int = 0
+    holds: dict[Part, Hold] = field(default_factory=dict)
+    timeline: list[dict[str, str]] = field(default_factory=list)
+
+    def public(self) -> dict[str, Any]:
+        return {
+            "orderId": self.order_id,
+            "userId": self.user_id,
+            "status": self.status.value,
+            "failureReason": self.failure_reason,
+            "items": [line.public() for line in self.lines],
+            "amounts": self.amounts.public(),
+            "couponId": self.coupon_id,
+            "pointsToUse": self.points_to_use,
+            "pointsEarned": self.points_earned,
+            "createdAt": self.created_at,
+            "updatedAt": self.updated_at,
+            "timeline": list(self.timeline),
+        }
+
+
+def initial_holds(coupon_id: str | None, points_to_use: int) -> dict[Part, Hold]:
+    """What a new order waits for: always stock; the coupon and points only when asked for."""
+    return {
+        Part.STOCK: Hold.PENDING,
+        Part.COUPON: Hold.PENDING if coupon_id else Hold.NONE,
+        Part.POINTS: Hold.PENDING if points_to_use > 0 else Hold.NONE,
+    }
+
+
+def all_held(holds: dict[Part, Hold]) -> bool:
+    """Every owner asked has answered yes."""
+    return all(h in (Hold.OK, Hold.NONE) for h in holds.values()) and holds.get(Part.STOCK) == Hold.OK
+
+
+def can_cancel(status: OrderStatus) -> bool:
+    return status == OrderStatus.CONFIRMED

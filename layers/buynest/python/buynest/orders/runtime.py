@@ -1,0 +1,148 @@
+"""Builds the orders service and its adapters from the environment, once per container."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from buynest.core.config import env_int, env_str
+from buynest.orders.domain import IdempotencyInProgress, IdempotencyKeyReused, Order
+from buynest.orders.service import OrderService
+
+
+@dataclass(frozen=True)
+class OrdersSettings:
+    orders_table: str
+    products_table: str
+    state_machine_arn: str
+    pending_timeout: int
+
+    @classmethod
+    def from_env(cls) -> OrdersSettings:
+        return cls(
+            orders_table=env_str("ORDERS_TABLE"),
+            products_table=env_str("PRODUCTS_TABLE"),
+            state_machine_arn=env_str("PAYMENT_STATE_MACHINE_ARN", "unset"),
+            pending_timeout=env_int("ORDER_PENDING_TIMEOUT_SECONDS", 60),
+        )
+
+
+class StepFunctionsWorkflow:
+    """PaymentWorkflow on Step Functions: one execution per order, named by the order id, so starting it twice
+    starts it once."""
+
+    def __init__(self, state_machine_arn: str) -> None:
+        self._arn = state_machine_arn
+        self._client: Any = None
+
+    def start(self, order: Order) -> None:
+        if self._client is None:
+            import boto3
+
+            self._client = boto3.client("stepfunctions")
+        payload = {
+            "orderId": order.order_id,
+            "userId": order.user_id,
+            "amount": order.amounts.total,
+            "token": order.payment_token,
+        }
+        try:
+            self._client.start_execution(stateMachineArn=self._arn, name=order.order_id, input=json.dumps(payload))
+        except self._client.exceptions.ExecutionAlreadyExists:
+            return
+
+
+_service: OrderService | None = None
+
+
+def order_service() -> OrderService:
+    global _service
+    if _service is None:
+        from buynest.core.events import EventBridgePublisher
+        from buynest.orders.store import DynamoCatalog, DynamoOrderRepository
+
+        settings = OrdersSettings.from_env()
+        _service = OrderService(
+            DynamoOrderRepository(settings.orders_table),
+            DynamoCatalog(settings.products_table),
+            StepFunctionsWorkflow(settings.state_machine_arn),
+            EventBridgePublisher(),
+            pending_timeout=settings.pending_timeout,
+        )
+    return _service
+
+
+_publisher: Any = None
+
+
+def order_events_publisher() -> Any:
+    """The outbox's publisher (EventBridge, bus ``EVENT_BUS_NAME``)."""
+    global _publisher
+    if _publisher is None:
+        from buynest.core.events import EventBridgePublisher
+
+        _publisher = EventBridgePublisher()
+    return _publisher
+
+
+def set_order_service(service: OrderService | None) -> None:
+    """Install a service built on fakes (unit tests) instead of the AWS one."""
+    global _service
+    _service = service
+
+
+_idempotent_place: Callable[..., dict[str, Any]] | None = None
+_idempotency_config: Any = None
+
+
+def idempotent_place(lambda_context: Any) -> Callable[..., dict[str, Any]]:
+    """``POST /orders`` behind Powertools' idempotency utility (DynamoDB ``IDEMPOTENCY_TABLE``): the key is the
+    customer and their ``Idempotency-Key``; the same key with another body is refused, a repeat still in progress
+    is refused, a finished one gets the stored response and creates nothing."""
+    global _idempotent_place, _idempotency_config
+    if _idempotent_place is None:
+        from aws_lambda_powertools.utilities.idempotency import (
+            DynamoDBPersistenceLayer,
+            IdempotencyConfig,
+            idempotent_function,
+        )
+
+        from buynest.orders.schemas import PlaceOrder
+
+        _idempotency_config = IdempotencyConfig(
+            event_key_jmespath="[userId, key]",
+            payload_validation_jmespath="body",
+            raise_on_no_idempotency_key=True,
+            expires_after_seconds=24 * 3600,
+        )
+        persistence = DynamoDBPersistenceLayer(table_name=env_str("IDEMPOTENCY_TABLE"))
+
+        @idempotent_function(data_keyword_argument="request", persistence_store=persistence, config=_idempotency_config)
+        def place(request: dict[str, Any]) -> dict[str, Any]:
+            order = order_service().place(request["userId"], PlaceOrder.model_validate(request["body"]))
+            return order.public()
+
+        _idempotent_place = place
+    if lambda_context is not None:
+        _idempotency_config.register_lambda_context(lambda_context)
+    return _idempotent_place
+
+
+def place_order(user_id: str, key: str, body: dict[str, Any], lambda_context: Any) -> dict[str, Any]:
+    """Place an order once per (customer, Idempotency-Key), mapping the utility's refusals to contract errors."""
+    from aws_lambda_powertools.utilities.idempotency.exceptions import (
+        IdempotencyAlreadyInProgressError,
+        IdempotencyValidationError,
+    )
+
+    place = idempotent_place(lambda_context)
+    try:
+        return place(request={"userId": user_id, "key": key, "body": body})
+    except IdempotencyValidationError as exc:
+        raise IdempotencyKeyReused("this Idempotency-Key was used with a different request body") from exc
+    except IdempotencyAlreadyInProgressError as exc:
+        raise IdempotencyInProgress(
+            "a request with this Idempotency-Key is still being handled; retry shortly"
+        ) from exc

@@ -1,0 +1,308 @@
+"""Orders use cases: placing, reading and cancelling orders (API), collecting the owners' replies (saga), and the
+orders side of the payment workflow (Step Functions tasks) and of the timeout sweeper."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, Protocol
+
+from buynest.core.auth import Principal
+from buynest.core.events import EventPublisher, make_event
+from buynest.core.ids import new_id, now_iso
+from buynest.orders import messages
+from buynest.orders.domain import (
+    REJECTION_REASON,
+    Amounts,
+    FailureReason,
+    InvalidOrder,
+    Line,
+    NotCancellable,
+    NotConfirmable,
+    Order,
+    OrderNotFound,
+    OrderStatus,
+    Part,
+    all_held,
+    can_cancel,
+    initial_holds,
+    merge_lines,
+    points_earned,
+    settle_amounts,
+)
+from buynest.orders.schemas import PlaceOrder
+
+
+class OrderRepository(Protocol):
+    """Port to the orders table: every ``mark_*``/``record_*`` is conditional and returns None when the order was
+    not in the state the transition needs (someone else moved it first)."""
+
+    def create(self, order: Order, now_epoch: int) -> None: ...
+    def get(self, order_id: str) -> Order | None: ...
+    def list_for_user(self, user_id: str, limit: int, cursor: str | None) -> tuple[list[Order], str | None]: ...
+    def record_hold(self, order_id: str, part: Part, discount: int, now: str) -> Order | None: ...
+    def record_rejection(self, order_id: str, part: Part, reason: str, now: str) -> Order | None: ...
+    def mark_reserved(self, order_id: str, amounts: Amounts, now: str) -> Order | None: ...
+    def mark_paid(self, order_id: str, payment_id: str | None, now: str) -> Order | None: ...
+    def mark_confirmed(self, order_id: str, points_earned: int, now: str) -> Order | None: ...
+    def mark_failed(
+        self, order_id: str, reason: str, now: str, from_statuses: tuple[OrderStatus, ...]
+    ) -> Order | None: ...
+    def mark_cancelled(self, order_id: str, user_id: str, now: str) -> Order | None: ...
+    def open_order_ids(self, opened_before: int, limit: int = 200) -> list[str]: ...
+
+
+class Snapshot(Protocol):
+    product_id: str
+    name: str
+    price: int
+
+
+class Catalog(Protocol):
+    """Port to product prices: raises ``UnknownProduct`` naming the first product that does not exist."""
+
+    def prices(self, product_ids: list[str]) -> Mapping[str, Snapshot]: ...
+
+
+class PaymentWorkflow(Protocol):
+    """Port to the payment workflow (Step Functions): ``start`` is idempotent per order."""
+
+    def start(self, order: Order) -> None: ...
+
+
+class OrderService:
+    """The orders service's rules on top of its ports."""
+
+    def __init__(
+        self,
+        repo: OrderRepository,
+        catalog: Catalog,
+        payments: PaymentWorkflow,
+        publisher: EventPublisher,
+        clock: Callable[[], float] = time.time,
+        pending_timeout: int = 60,
+    ) -> None:
+        self._repo = repo
+        self._catalog = catalog
+        self._payments = payments
+        self._publisher = publisher
+        self._clock = clock
+        self.pending_timeout = pending_timeout
+
+    # ---- API ----
+
+    def place(self, user_id: str, request: PlaceOrder) -> Order:
+        """Snapshot prices and record the order as PENDING; its ``OrderCreated`` goes out from the table's stream."""
+        lines = merge_lines([(line.product_id, line.quantity) for line in request.items])
+        prices = self._catalog.prices([pid for pid, _ in lines])
+        order_lines = [Line(pid, qty, prices[pid].price, prices[pid].name) for pid, qty in lines]
+        subtotal = sum(line.amount for line in order_lines)
+        if request.points_to_use > subtotal:
+            raise InvalidOrder("pointsToUse: cannot be more than the order's subtotal")
+        now = now_iso()
+        order = Order(
+            order_id=new_id(),
+            user_id=user_id,
+            status=OrderStatus.PENDING,
+            lines=order_lines,
+            amounts=Amounts(subtotal=subtotal),
+            created_at=now,
+            updated_at=now,
+            coupon_id=request.coupon_id,
+            points_to_use=request.points_to_use,
+            payment_token=request.payment.token,
+            holds=initial_holds(request.coupon_id, request.points_to_use),
+            timeline=[{"status": OrderStatus.PENDING.value, "at": now}],
+        )
+        self._repo.create(order, int(self._clock()))
+        return order
+
+    def get(self, principal: Principal, order_id: str) -> Order:
+        """The order, for its owner or an admin; anyone else is told it does not exist."""
+        order = self._repo.get(order_id)
+        if order is None or not (principal.is_admin or order.user_id == principal.user_id):
+            raise OrderNotFound(f"order {order_id} does not exist")
+        return order
+
+    def list_mine(self, principal: Principal, limit: int, cursor: str | None) -> tuple[list[Order], str | None]:
+        return self._repo.list_for_user(principal.user_id, limit, cursor)
+
+    def cancel(self, principal: Principal, order_id: str) -> Order:
+        """Cancel a confirmed order of the caller's; owners give everything back on ``OrderCancelled``."""
+        order = self.get(principal, order_id)
+        if order.user_id != principal.user_id:
+            raise OrderNotFound(f"order {order_id} does not exist")
+        if not can_cancel(order.status):
+            raise NotCancellable(f"an order that is {order.status.value} cannot be cancelled")
+        cancelled = self._repo.mark_cancelled(order_id, principal.user_id, now_iso())
+        if cancelled is None:
+            current = self._repo.get(order_id)
+            status = current.status.value if current else "gone"
+            raise NotCancellable(f"an order that is {status} cannot be cancelled")
+        return cancelled
+
+    # ---- saga: the owners' replies ----
+
+    def on_reply(self, detail_type: str, data: Mapping[str, Any], correlation_id: str) -> None:
+        """Record one owner's answer. All held → RESERVED and the payment workflow starts; any refusal → FAILED
+        (``OrderFailed`` goes out from the stream). A hold that arrives for an order already failed is answered
+        with ``OrderFailed`` again, so its owner gives it back."""
+        part_name, ok = messages.REPLY_PARTS[detail_type]
+        part = Part(part_name)
+        reply = messages.REPLY_MODELS[detail_type].model_validate(data)
+        order_id = reply.order_id  # type: ignore[attr-defined]
+        now = now_iso()
+        if ok:
+            discount = int(getattr(reply, "discount", 0) or 0)
+            updated = self._repo.record_hold(order_id, part, discount, now)
+        else:
+            updated = self._repo.record_rejection(order_id, part, REJECTION_REASON[part].value, now)
+        if updated is None:
+            self._late_reply(order_id, ok, correlation_id)
+            return
+        if ok and all_held(updated.holds):
+            self._reserve(updated, now)
+
+    def _reserve(self, order: Order, now: str) -> None:
+        amounts = settle_amounts(order.amounts.subtotal, order.amounts.discount, order.points_to_use)
+        reserved = self._repo.mark_reserved(order.order_id, amounts, now)
+        if reserved is not None:
+            self._payments.start(reserved)
+
+    def _late_reply(self, order_id: str, ok: bool, correlation_id: str) -> None:
+        order = self._repo.get(order_id)
+        if order is None:
+            return
+        if order.status == OrderStatus.PENDING and ok and all_held(order.holds):
+            self._reserve(order, now_iso())  # a redelivered last reply after a crash before RESERVED
+        elif order.status == OrderStatus.RESERVED:
+            self._payments.start(order)  # a redelivery after a crash before the workflow started
+        elif ok and order.status in (OrderStatus.FAILED, OrderStatus.CANCELLED):
+            self._publisher.publish([failed_event(order, correlation_id)])
+
+    # ---- payment workflow tasks ----
+
+    def confirm(self, order_id: str, payment_id: str | None) -> Order:
+        """RESERVED → PAID → CONFIRMED once the payment is captured (idempotent for a retried task)."""
+        now = now_iso()
+        self._repo.mark_paid(order_id, payment_id, now)
+        order = self._repo.get(order_id)
+        if order is None:
+            raise NotConfirmable(f"order {order_id} does not exist")
+        if order.status == OrderStatus.PAID:
+            confirmed = self._repo.mark_confirmed(order_id, points_earned(order.amounts.total), now)
+            order = confirmed or self._repo.get(order_id) or order
+        if order.status != OrderStatus.CONFIRMED:
+            raise NotConfirmable(f"order {order_id} is {order.status.value}, not waiting for its payment")
+        return order
+
+    def fail(self, order_id: str, reason: str) -> Order | None:
+        """The payment failed for good: FAILED with the reason (owners give everything back on ``OrderFailed``)."""
+        FailureReason(reason)
+        return self._repo.mark_failed(
+            order_id, reason, now_iso(), (OrderStatus.PENDING, OrderStatus.RESERVED, OrderStatus.PAID)
+        )
+
+    # ---- timeout sweeper ----
+
+    def sweep(self) -> dict[str, int]:
+        """Orders whose replies never came end FAILED/TIMEOUT; reserved orders whose workflow never started get it
+        started. Returns what it did."""
+        now = int(self._clock())
+        timed_out = restarted = 0
+        for order_id in self._repo.open_order_ids(now - self.pending_timeout):
+            order = self._repo.get(order_id)
+            if order is None:
+                continue
+            if order.status == OrderStatus.PENDING:
+                if self._repo.mark_failed(order_id, FailureReason.TIMEOUT.value, now_iso(), (OrderStatus.PENDING,)):
+                    timed_out += 1
+            elif order.status == OrderStatus.RESERVED:
+                self._payments.start(order)
+                restarted += 1
+        return {"timedOut": timed_out, "workflowsStarted": restarted}
+
+
+# ---- the outbox: events from the orders table's stream ----
+
+
+def lines_wire(order: Order) -> list[dict[str, Any]]:
+    return [line.wire() for line in order.lines]
+
+
+def created_event(order: Order) -> dict[str, Any]:
+    data = messages.OrderCreated(
+        order_id=order.order_id,
+        user_id=order.user_id,
+        items=[messages.OrderLine.model_validate(w) for w in lines_wire(order)],
+        subtotal=order.amounts.subtotal,
+        coupon_id=order.coupon_id,
+        points_to_use=order.points_to_use,
+    )
+    return make_event(messages.SOURCE, "OrderCreated", data, order.order_id, event_id=f"{order.order_id}-OrderCreated")
+
+
+def failed_event(order: Order, correlation_id: str | None = None) -> dict[str, Any]:
+    data = messages.OrderFailed(
+        order_id=order.order_id,
+        user_id=order.user_id,
+        items=[messages.OrderLine.model_validate(w) for w in lines_wire(order)],
+        coupon_id=order.coupon_id,
+        points_to_use=order.points_to_use,
+        reason=order.failure_reason or FailureReason.TIMEOUT.value,
+    )
+    return make_event(
+        messages.SOURCE, "OrderFailed", data, correlation_id or order.order_id, event_id=f"{order.order_id}-OrderFailed"
+    )
+
+
+def confirmed_event(order: Order) -> dict[str, Any]:
+    data = messages.OrderConfirmed(
+        order_id=order.order_id,
+        user_id=order.user_id,
+        items=[messages.OrderLine.model_validate(w) for w in lines_wire(order)],
+        coupon_id=order.coupon_id,
+        subtotal=order.amounts.subtotal,
+        discount=order.amounts.discount,
+        points_to_use=order.points_to_use,
+        points_used=order.amounts.points_used,
+        points_earned=order.points_earned,
+        total=order.amounts.total,
+    )
+    return make_event(
+        messages.SOURCE, "OrderConfirmed", data, order.order_id, event_id=f"{order.order_id}-OrderConfirmed"
+    )
+
+
+def cancelled_event(order: Order) -> dict[str, Any]:
+    data = messages.OrderCancelled(
+        order_id=order.order_id,
+        user_id=order.user_id,
+        items=[messages.OrderLine.model_validate(w) for w in lines_wire(order)],
+        coupon_id=order.coupon_id,
+        points_to_use=order.points_to_use,
+        points_used=order.amounts.points_used,
+        points_earned=order.points_earned,
+        total=order.amounts.total,
+    )
+    return make_event(
+        messages.SOURCE, "OrderCancelled", data, order.order_id, event_id=f"{order.order_id}-OrderCancelled"
+    )
+
+
+def events_for_change(old: Order | None, new: Order | None) -> Sequence[dict[str, Any]]:
+    """The events one change of an order record stands for: a new order is ``OrderCreated``; reaching FAILED,
+    CONFIRMED or CANCELLED is ``OrderFailed``/``OrderConfirmed``/``OrderCancelled``; anything else none."""
+    if new is None:
+        return []
+    if old is None:
+        return [created_event(new)]
+    if old.status == new.status:
+        return []
+    builders = {
+        OrderStatus.FAILED: failed_event,
+        OrderStatus.CONFIRMED: confirmed_event,
+        OrderStatus.CANCELLED: cancelled_event,
+    }
+    build = builders.get(new.status)
+    return [build(new)] if build else []

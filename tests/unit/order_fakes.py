@@ -1,0 +1,134 @@
+"""In-memory fakes of the orders service's ports, with the same conditional behaviour as the DynamoDB adapter."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+from buynest.orders.domain import (
+    FINAL,
+    Amounts,
+    Hold,
+    Order,
+    OrderStatus,
+    Part,
+    UnknownProduct,
+)
+
+
+def _step(order: Order, status: OrderStatus, now: str) -> list[dict[str, str]]:
+    return [*order.timeline, {"status": status.value, "at": now}]
+
+
+class FakeOrderRepository:
+    def __init__(self) -> None:
+        self.orders: dict[str, Order] = {}
+        self.opened: dict[str, int] = {}
+
+    def create(self, order: Order, now_epoch: int) -> None:
+        assert order.order_id not in self.orders
+        self.orders[order.order_id] = order
+        self.opened[order.order_id] = now_epoch
+
+    def get(self, order_id: str) -> Order | None:
+        return self.orders.get(order_id)
+
+    def list_for_user(self, user_id: str, limit: int, cursor: str | None) -> tuple[list[Order], str | None]:
+        mine = sorted((o for o in self.orders.values() if o.user_id == user_id), key=lambda o: o.order_id, reverse=True)
+        return mine[:limit], None
+
+    def _move(self, order_id: str, ok: bool, **changes: object) -> Order | None:
+        if order_id not in self.orders or not ok:
+            return None
+        order = replace(self.orders[order_id], **changes)  # type: ignore[arg-type]
+        self.orders[order_id] = order
+        if order.status in FINAL:
+            self.opened.pop(order_id, None)
+        return order
+
+    def record_hold(self, order_id: str, part: Part, discount: int, now: str) -> Order | None:
+        order = self.orders.get(order_id)
+        ok = order is not None and order.status == OrderStatus.PENDING and order.holds[part] == Hold.PENDING
+        if not ok or order is None:
+            return None
+        amounts = replace(order.amounts, discount=discount) if part == Part.COUPON else order.amounts
+        return self._move(order_id, True, holds={**order.holds, part: Hold.OK}, amounts=amounts, updated_at=now)
+
+    def record_rejection(self, order_id: str, part: Part, reason: str, now: str) -> Order | None:
+        order = self.orders.get(order_id)
+        if order is None or order.status != OrderStatus.PENDING or order.holds[part] != Hold.PENDING:
+            return None
+        return self._move(
+            order_id, True, holds={**order.holds, part: Hold.REJECTED}, status=OrderStatus.FAILED,
+            failure_reason=reason, updated_at=now, timeline=_step(order, OrderStatus.FAILED, now),
+        )  # fmt: skip
+
+    def mark_reserved(self, order_id: str, amounts: Amounts, now: str) -> Order | None:
+        order = self.orders.get(order_id)
+        if order is None or order.status != OrderStatus.PENDING:
+            return None
+        return self._move(order_id, True, status=OrderStatus.RESERVED, amounts=amounts, updated_at=now,
+                          timeline=_step(order, OrderStatus.RESERVED, now))  # fmt: skip
+
+    def mark_paid(self, order_id: str, payment_id: str | None, now: str) -> Order | None:
+        order = self.orders.get(order_id)
+        if order is None or order.status != OrderStatus.RESERVED:
+            return None
+        return self._move(order_id, True, status=OrderStatus.PAID, updated_at=now,
+                          timeline=_step(order, OrderStatus.PAID, now))  # fmt: skip
+
+    def mark_confirmed(self, order_id: str, points_earned: int, now: str) -> Order | None:
+        order = self.orders.get(order_id)
+        if order is None or order.status != OrderStatus.PAID:
+            return None
+        return self._move(order_id, True, status=OrderStatus.CONFIRMED, points_earned=points_earned, updated_at=now,
+                          timeline=_step(order, OrderStatus.CONFIRMED, now))  # fmt: skip
+
+    def mark_failed(self, order_id: str, reason: str, now: str, from_statuses: tuple[OrderStatus, ...]) -> Order | None:
+        order = self.orders.get(order_id)
+        if order is None or order.status not in from_statuses:
+            return None
+        return self._move(order_id, True, status=OrderStatus.FAILED, failure_reason=reason, updated_at=now,
+                          timeline=_step(order, OrderStatus.FAILED, now))  # fmt: skip
+
+    def mark_cancelled(self, order_id: str, user_id: str, now: str) -> Order | None:
+        order = self.orders.get(order_id)
+        if order is None or order.status != OrderStatus.CONFIRMED or order.user_id != user_id:
+            return None
+        return self._move(order_id, True, status=OrderStatus.CANCELLED, updated_at=now,
+                          timeline=_step(order, OrderStatus.CANCELLED, now))  # fmt: skip
+
+    def open_order_ids(self, opened_before: int, limit: int = 200) -> list[str]:
+        return [oid for oid, since in sorted(self.opened.items(), key=lambda kv: kv[1]) if since < opened_before][
+            :limit
+        ]
+
+
+@dataclass
+class FakeSnapshot:
+    product_id: str
+    name: str
+    price: int
+
+
+class FakeCatalog:
+    def __init__(self, prices: dict[str, int]) -> None:
+        self.products = {pid: FakeSnapshot(pid, f"Product {pid}", price) for pid, price in prices.items()}
+
+    def prices(self, product_ids: list[str]) -> dict[str, FakeSnapshot]:
+        for pid in product_ids:
+            if pid not in self.products:
+                raise UnknownProduct(f"items: product {pid} does not exist")
+        return {pid: self.products[pid] for pid in product_ids}
+
+
+class FakeWorkflow:
+    """PaymentWorkflow that records which orders it was asked to start (idempotent by order id, as Step Functions
+    execution names are)."""
+
+    def __init__(self) -> None:
+        self.started: dict[str, Order] = {}
+        self.calls = 0
+
+    def start(self, order: Order) -> None:
+        self.calls += 1
+        self.started.setdefault(order.order_id, order)

@@ -1,0 +1,195 @@
+"""Orders: money rules, the order's life through the owners' replies, the workflow tasks, the sweeper and the
+outbox, on in-memory fakes."""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import Any
+
+import pytest
+
+from buynest.core.auth import Principal
+from buynest.orders.domain import (
+    InvalidOrder,
+    NotCancellable,
+    NotConfirmable,
+    OrderNotFound,
+    OrderStatus,
+    Part,
+    UnknownProduct,
+    merge_lines,
+    points_earned,
+    settle_amounts,
+)
+from buynest.orders.schemas import PlaceOrder
+from buynest.orders.service import OrderService, events_for_change
+from tests.unit.coupon_fakes import FakePublisher
+from tests.unit.order_fakes import FakeCatalog, FakeOrderRepository, FakeWorkflow
+
+ALICE = Principal("alice", "customer")
+BOB = Principal("bob", "customer")
+ADMIN = Principal("admin", "admin")
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = time.time()
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@pytest.fixture
+def env() -> Any:
+    class Env:
+        repo = FakeOrderRepository()
+        workflow = FakeWorkflow()
+        publisher = FakePublisher()
+        clock = Clock()
+        service = OrderService(repo, FakeCatalog({"tea": 12000, "cup": 8000}), workflow, publisher, clock=clock)
+
+    return Env()
+
+
+def request(**overrides: Any) -> PlaceOrder:
+    body = {"items": [{"productId": "tea", "quantity": 2}, {"productId": "cup", "quantity": 1}],
+            "payment": {"method": "card", "token": "tok_ok"}, **overrides}  # fmt: skip
+    return PlaceOrder.model_validate_json(json.dumps(body))
+
+
+def reply(env: Any, detail_type: str, order_id: str, **data: Any) -> None:
+    env.service.on_reply(detail_type, {"orderId": order_id, **data}, order_id)
+
+
+def test_amounts() -> None:
+    assert settle_amounts(30000, 5000, 1000).public() == {
+        "subtotal": 30000,
+        "discount": 5000,
+        "pointsUsed": 1000,
+        "total": 24000,
+    }
+    assert settle_amounts(3000, 5000, 100).public() == {"subtotal": 3000, "discount": 3000, "pointsUsed": 0, "total": 0}
+    assert settle_amounts(3000, 1000, 5000).points_used == 2000
+    assert points_earned(24099) == 240 and points_earned(99) == 0
+    assert merge_lines([("a", 1), ("b", 2), ("a", 3)]) == [("a", 4), ("b", 2)]
+    with pytest.raises(InvalidOrder):
+        merge_lines([("a", 60), ("a", 41)])
+
+
+def test_place_snapshots_prices(env: Any) -> None:
+    order = env.service.place("alice", request())
+    assert order.status == OrderStatus.PENDING and order.amounts.subtotal == 32000
+    assert [(line.product_id, line.quantity, line.unit_price) for line in order.lines] == [
+        ("tea", 2, 12000),
+        ("cup", 1, 8000),
+    ]
+    assert order.timeline[0]["status"] == "PENDING"
+    with pytest.raises(UnknownProduct, match="ghost"):
+        env.service.place("alice", request(items=[{"productId": "ghost", "quantity": 1}]))
+    with pytest.raises(InvalidOrder, match="pointsToUse"):
+        env.service.place("alice", request(pointsToUse=32001))
+
+
+def test_all_held_reserves_and_starts_the_payment_once(env: Any) -> None:
+    order = env.service.place("alice", request(couponId="c1", pointsToUse=1000))
+    reply(env, "StockReserved", order.order_id)
+    reply(env, "CouponReserved", order.order_id, couponId="c1", discount=3200)
+    assert env.repo.get(order.order_id).status == OrderStatus.PENDING and not env.workflow.started
+    reply(env, "PointsReserved", order.order_id, points=1000)
+    reserved = env.repo.get(order.order_id)
+    assert reserved.status == OrderStatus.RESERVED
+    assert reserved.amounts.public() == {"subtotal": 32000, "discount": 3200, "pointsUsed": 1000, "total": 27800}
+    assert list(env.workflow.started) == [order.order_id]
+    reply(env, "PointsReserved", order.order_id, points=1000)  # a redelivery: the workflow start is idempotent
+    assert env.repo.get(order.order_id).status == OrderStatus.RESERVED and len(env.workflow.started) == 1
+
+
+@pytest.mark.parametrize(
+    ("detail_type", "reason"),
+    [
+        ("StockRejected", "OUT_OF_STOCK"),
+        ("CouponRejected", "COUPON_INVALID"),
+        ("PointsRejected", "INSUFFICIENT_POINTS"),
+    ],
+)
+def test_any_refusal_fails_the_order(env: Any, detail_type: str, reason: str) -> None:
+    order = env.service.place("alice", request(couponId="c1", pointsToUse=10))
+    reply(env, detail_type, order.order_id, couponId="c1", reason="X")
+    failed = env.repo.get(order.order_id)
+    assert (failed.status, failed.failure_reason) == (OrderStatus.FAILED, reason)
+    assert [t["status"] for t in failed.timeline] == ["PENDING", "FAILED"]
+
+
+def test_a_hold_that_arrives_after_the_failure_is_answered_with_order_failed(env: Any) -> None:
+    order = env.service.place("alice", request(couponId="c1"))
+    reply(env, "CouponRejected", order.order_id, couponId="c1", reason="COUPON_EXPIRED")
+    reply(env, "StockReserved", order.order_id)
+    published = env.publisher.published("OrderFailed")
+    assert len(published) == 1 and published[0][1].data["orderId"] == order.order_id
+    assert env.repo.get(order.order_id).status == OrderStatus.FAILED and not env.workflow.started
+
+
+def test_confirm_and_fail_tasks(env: Any) -> None:
+    order = env.service.place("alice", request())
+    reply(env, "StockReserved", order.order_id)
+    confirmed = env.service.confirm(order.order_id, "pay_1")
+    assert confirmed.status == OrderStatus.CONFIRMED and confirmed.points_earned == 320
+    assert [t["status"] for t in confirmed.timeline] == ["PENDING", "RESERVED", "PAID", "CONFIRMED"]
+    assert env.service.confirm(order.order_id, "pay_1").status == OrderStatus.CONFIRMED  # a retried task
+    assert env.service.fail(order.order_id, "PAYMENT_ERROR") is None  # final stays final
+
+    other = env.service.place("alice", request())
+    reply(env, "StockReserved", other.order_id)
+    assert env.service.fail(other.order_id, "PAYMENT_DECLINED").failure_reason == "PAYMENT_DECLINED"
+    with pytest.raises(NotConfirmable):
+        env.service.confirm(other.order_id, "pay_2")
+
+
+def test_only_the_owner_sees_and_cancels_and_only_when_confirmed(env: Any) -> None:
+    order = env.service.place("alice", request())
+    with pytest.raises(OrderNotFound):
+        env.service.get(BOB, order.order_id)
+    assert env.service.get(ADMIN, order.order_id).order_id == order.order_id
+    with pytest.raises(NotCancellable):
+        env.service.cancel(ALICE, order.order_id)
+    reply(env, "StockReserved", order.order_id)
+    env.service.confirm(order.order_id, "pay")
+    with pytest.raises(OrderNotFound):
+        env.service.cancel(BOB, order.order_id)
+    assert env.service.cancel(ALICE, order.order_id).status == OrderStatus.CANCELLED
+    with pytest.raises(NotCancellable):
+        env.service.cancel(ALICE, order.order_id)
+
+
+def test_the_sweeper_times_out_pending_orders_and_restarts_stuck_workflows(env: Any) -> None:
+    stuck = env.service.place("alice", request())
+    reserved = env.service.place("alice", request())
+    env.repo.record_hold(reserved.order_id, Part.STOCK, 0, "t")
+    env.repo.mark_reserved(reserved.order_id, reserved.amounts, "t")
+    assert env.service.sweep() == {"timedOut": 0, "workflowsStarted": 0}
+    env.clock.now += 61
+    assert env.service.sweep() == {"timedOut": 1, "workflowsStarted": 1}
+    assert env.repo.get(stuck.order_id).failure_reason == "TIMEOUT"
+    assert reserved.order_id in env.workflow.started
+
+
+def test_outbox_events_follow_status_changes(env: Any) -> None:
+    order = env.service.place("alice", request(couponId="c1", pointsToUse=500))
+    (created,) = events_for_change(None, order)
+    detail = json.loads(created["Detail"])
+    assert created["DetailType"] == "OrderCreated" and created["Source"] == "buynest.orders"
+    assert (
+        detail["data"]["subtotal"] == 32000
+        and detail["data"]["couponId"] == "c1"
+        and detail["data"]["pointsToUse"] == 500
+    )
+    assert detail["metadata"]["correlationId"] == order.order_id
+    reply(env, "StockReserved", order.order_id)
+    assert events_for_change(order, env.repo.get(order.order_id)) == []
+    before = env.repo.get(order.order_id)
+    reply(env, "CouponRejected", order.order_id, couponId="c1", reason="COUPON_EXPIRED")
+    (failed,) = events_for_change(before, env.repo.get(order.order_id))
+    assert failed["DetailType"] == "OrderFailed" and json.loads(failed["Detail"])["data"]["reason"] == "COUPON_INVALID"
+    again = events_for_change(before, env.repo.get(order.order_id))
+    assert json.loads(again[0]["Detail"])["metadata"]["eventId"] == json.loads(failed["Detail"])["metadata"]["eventId"]
