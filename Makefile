@@ -14,10 +14,10 @@ PIP_QUIET := 2>&1 | grep -v -E 'is ignored: it is neither|^$$' || true
 
 include localstack/local.mk
 
-.PHONY: help up down url admin seed redrive test test-unit test-integration test-e2e test-localstack lint fmt logs deploy deploy-aws status clean python lock
+.PHONY: help up down url admin seed redrive bench events test test-unit test-integration test-e2e test-localstack lint fmt logs deploy deploy-aws status clean python lock
 
 help: ## this list
-	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
+	@grep -hE '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
 
 python: ## check that Python 3.13 is found (override with PYTHON=/path/to/python3.13)
 	@test -n "$(PYTHON313)" || { scripts/find-python313; exit 1; }
@@ -62,6 +62,12 @@ logs: ## follow every function's log; `make logs ORDER=<id>` prints one order's 
 	@if [ -n "$(ORDER)" ]; then ORDER="$(ORDER)" $(PY) scripts/logs.py; \
 	else mkdir -p $(LOCAL)/logs/lambda && tail -n 50 -F $(LOCAL)/logs/lambda/*.log; fi
 
+events: $(DEV)/.stamp ## regenerate events/ (JSON Schema + sample of every bus event) from the producers' models
+	@$(PY) scripts/gen_events.py
+
+bench: up ## speed figures on the local stack (table + .local/bench/latest.json); BENCH_ARGS=--quick for a smoke run
+	@$(PY) scripts/bench.py $(BENCH_ARGS)
+
 redrive: $(DEV)/.stamp ## move every dead-letter queue's messages back to their source queues
 	@$(PY) scripts/redrive.py
 
@@ -83,6 +89,7 @@ lint: $(DEV)/.stamp ## ruff, mypy, cfn-lint
 	@$(DEV)/bin/ruff check .
 	@$(DEV)/bin/ruff format --check .
 	@$(DEV)/bin/mypy
+	@PYTHONPATH=layers/buynest/python $(DEV)/bin/lint-imports --no-logo
 	@$(DEV)/bin/cfn-lint template.yaml
 
 fmt: $(DEV)/.stamp ## format and fix what ruff can

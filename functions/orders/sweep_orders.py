@@ -1,5 +1,6 @@
 """Scheduled: orders still PENDING after the timeout end FAILED/TIMEOUT (and give everything back); reserved
-orders whose payment workflow never started get it started."""
+orders whose payment workflow never started get it started. An operator may invoke it by hand with
+``{"pendingTimeoutSeconds": n}`` to sweep with a shorter timeout now (e.g. after an outage of a consumer)."""
 
 from typing import Any
 
@@ -11,6 +12,8 @@ from buynest.orders.runtime import order_service
 
 @logger.inject_lambda_context(clear_state=True)
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, int]:
-    result = order_service().sweep()
+    override = event.get("pendingTimeoutSeconds") if isinstance(event, dict) else None
+    timeout = int(override) if isinstance(override, int) and 0 <= override <= 86400 else None
+    result = order_service().sweep(timeout)
     logger.info("sweep done", extra=result)
     return result

@@ -13,8 +13,8 @@ import boto3
 import pytest
 
 from buynest.core.events import set_events_client
+from buynest.core.s3 import set_s3_client
 from buynest.images.runtime import set_image_processor, set_image_service
-from buynest.images.storage import set_s3_client
 from buynest.products.runtime import set_product_service
 from tests.template import template
 

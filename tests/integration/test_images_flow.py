@@ -18,7 +18,7 @@ import requests
 from PIL import Image
 
 from buynest.core.auth import token_service
-from buynest.images.storage import S3ImageLinks
+from buynest.core.s3 import S3PresignedLinks
 from buynest.products.runtime import set_product_service
 from buynest.products.service import ProductService
 from buynest.products.store import DynamoProductRepository
@@ -40,7 +40,7 @@ def env(aws: dict[str, Any], monkeypatch: pytest.MonkeyPatch) -> Iterator[Images
 @pytest.fixture
 def catalog(env: ImagesEnv) -> ProductService:
     """The products service as its functions get it once wired to the bucket (pre-signed GETs for READY images)."""
-    service = ProductService(DynamoProductRepository(env.products_table), S3ImageLinks(BUCKET, expires_in=600))
+    service = ProductService(DynamoProductRepository(env.products_table), S3PresignedLinks(BUCKET, expires_in=600))
     set_product_service(service)
     return service
 

@@ -97,10 +97,9 @@ class FakeOrderRepository:
         return self._move(order_id, True, status=OrderStatus.CANCELLED, updated_at=now,
                           timeline=_step(order, OrderStatus.CANCELLED, now))  # fmt: skip
 
-    def open_order_ids(self, opened_before: int, limit: int = 200) -> list[str]:
-        return [oid for oid, since in sorted(self.opened.items(), key=lambda kv: kv[1]) if since < opened_before][
-            :limit
-        ]
+    def open_order_ids(self, opened_by: int, limit: int = 200) -> list[str]:
+        oldest_first = sorted(self.opened.items(), key=lambda kv: kv[1])
+        return [oid for oid, since in oldest_first if since <= opened_by][:limit]
 
 
 @dataclass

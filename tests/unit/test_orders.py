@@ -168,7 +168,7 @@ def test_the_sweeper_times_out_pending_orders_and_restarts_stuck_workflows(env: 
     env.repo.record_hold(reserved.order_id, Part.STOCK, 0, "t")
     env.repo.mark_reserved(reserved.order_id, reserved.amounts, "t")
     assert env.service.sweep() == {"timedOut": 0, "workflowsStarted": 0}
-    env.clock.now += 61
+    env.clock.now += 60
     assert env.service.sweep() == {"timedOut": 1, "workflowsStarted": 1}
     assert env.repo.get(stuck.order_id).failure_reason == "TIMEOUT"
     assert reserved.order_id in env.workflow.started

@@ -2,18 +2,41 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
-from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.logging import correlation_paths
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.event_handler import APIGatewayRestResolver
     from aws_lambda_powertools.utilities.typing import LambdaContext
 
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+class _NoTracer:
+    """Stands in for Powertools' Tracer when tracing is off: same decorators, no X-Ray SDK. (``Tracer(disabled=True)``
+    still imports the SDK, which costs more at cold start than everything else a function loads.)"""
+
+    def capture_lambda_handler(self, fn: F) -> F:
+        return fn
+
+    def capture_method(self, fn: F) -> F:
+        return fn
+
+
+def _tracer() -> Any:
+    if os.environ.get("POWERTOOLS_TRACE_DISABLED", "").lower() in {"1", "true"}:
+        return _NoTracer()
+    from aws_lambda_powertools import Tracer
+
+    return Tracer()
+
+
 logger = Logger()
-tracer = Tracer()
+tracer = _tracer()
 metrics = Metrics()
 
 Handler = Callable[[dict[str, Any], "LambdaContext"], dict[str, Any]]
@@ -28,4 +51,4 @@ def http_handler(app: APIGatewayRestResolver) -> Handler:
     def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         return app.resolve(event, context)
 
-    return handler
+    return cast(Handler, handler)

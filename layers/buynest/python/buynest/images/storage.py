@@ -7,28 +7,10 @@ from collections.abc import Sequence
 from itertools import batched
 from typing import Any
 
+from buynest.core.s3 import s3_client
 from buynest.images.domain import StoredObject
 
-URL_TTL_SECONDS = 3600
 MAX_KEYS_PER_DELETE = 1000
-
-_client: Any = None
-
-
-def _s3() -> Any:
-    global _client
-    if _client is None:
-        import boto3
-        from botocore.config import Config
-
-        _client = boto3.client("s3", config=Config(signature_version="s3v4"))
-    return _client
-
-
-def set_s3_client(client: Any) -> None:
-    """Install an S3 client (tests, tools) instead of the lazily created one; None resets."""
-    global _client
-    _client = client
 
 
 class S3ImageStorage:
@@ -38,7 +20,7 @@ class S3ImageStorage:
         self.bucket = bucket
 
     def presign_upload(self, key: str, content_type: str, max_length: int, expires_in: int) -> dict[str, Any]:
-        post: dict[str, Any] = _s3().generate_presigned_post(
+        post: dict[str, Any] = s3_client().generate_presigned_post(
             Bucket=self.bucket,
             Key=key,
             Fields={"Content-Type": content_type},
@@ -48,7 +30,7 @@ class S3ImageStorage:
         return {"url": post["url"], "fields": dict(post["fields"])}
 
     def read(self, key: str, max_bytes: int) -> StoredObject | None:
-        client = _s3()
+        client = s3_client()
         try:
             obj = client.get_object(Bucket=self.bucket, Key=key)
         except client.exceptions.NoSuchKey:
@@ -61,14 +43,14 @@ class S3ImageStorage:
         return StoredObject(data=data, content_type=obj.get("ContentType") or "", size=int(obj["ContentLength"]))
 
     def put(self, key: str, data: bytes, content_type: str) -> None:
-        _s3().put_object(Bucket=self.bucket, Key=key, Body=data, ContentType=content_type)
+        s3_client().put_object(Bucket=self.bucket, Key=key, Body=data, ContentType=content_type)
 
     def delete(self, keys: Sequence[str]) -> None:
         for chunk in batched(keys, MAX_KEYS_PER_DELETE, strict=False):
             self._delete_objects(list(chunk))
 
     def delete_prefixes(self, prefixes: Sequence[str]) -> int:
-        paginator = _s3().get_paginator("list_objects_v2")
+        paginator = s3_client().get_paginator("list_objects_v2")
         deleted = 0
         for prefix in prefixes:
             for page in paginator.paginate(Bucket=self.bucket, Prefix=prefix):
@@ -79,24 +61,10 @@ class S3ImageStorage:
         return deleted
 
     def _delete_objects(self, keys: list[str]) -> None:
-        response = _s3().delete_objects(
+        response = s3_client().delete_objects(
             Bucket=self.bucket, Delete={"Objects": [{"Key": k} for k in keys], "Quiet": True}
         )
         errors = response.get("Errors") or []
         if errors:
             detail = ", ".join(f"{e.get('Key')}: {e.get('Code')}" for e in errors[:5])
             raise RuntimeError(f"could not delete {len(errors)} objects from {self.bucket}: {detail}")
-
-
-class S3ImageLinks:
-    """Pre-signed GET URLs for image objects, for product views (the products service's ``ImageLinks`` port)."""
-
-    def __init__(self, bucket: str, expires_in: int = URL_TTL_SECONDS) -> None:
-        self.bucket = bucket
-        self.expires_in = expires_in
-
-    def link(self, key: str) -> str:
-        url: str = _s3().generate_presigned_url(
-            "get_object", Params={"Bucket": self.bucket, "Key": key}, ExpiresIn=self.expires_in
-        )
-        return url

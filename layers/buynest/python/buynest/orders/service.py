@@ -49,7 +49,7 @@ class OrderRepository(Protocol):
         self, order_id: str, reason: str, now: str, from_statuses: tuple[OrderStatus, ...]
     ) -> Order | None: ...
     def mark_cancelled(self, order_id: str, user_id: str, now: str) -> Order | None: ...
-    def open_order_ids(self, opened_before: int, limit: int = 200) -> list[str]: ...
+    def open_order_ids(self, opened_by: int, limit: int = 200) -> list[str]: ...
 
 
 class Snapshot(Protocol):
@@ -205,12 +205,13 @@ class OrderService:
 
     # ---- timeout sweeper ----
 
-    def sweep(self) -> dict[str, int]:
+    def sweep(self, pending_timeout: int | None = None) -> dict[str, int]:
         """Orders whose replies never came end FAILED/TIMEOUT; reserved orders whose workflow never started get it
         started. Returns what it did."""
         now = int(self._clock())
+        timeout = self.pending_timeout if pending_timeout is None else pending_timeout
         timed_out = restarted = 0
-        for order_id in self._repo.open_order_ids(now - self.pending_timeout):
+        for order_id in self._repo.open_order_ids(now - timeout):
             order = self._repo.get(order_id)
             if order is None:
                 continue

@@ -251,9 +251,9 @@ class DynamoOrderRepository:
             OrderItem.openSince.remove(),
         ]
 
-    def open_order_ids(self, opened_before: int, limit: int = 200) -> list[str]:
-        """Orders not yet final that were opened before ``opened_before`` (epoch seconds), oldest first."""
-        results = OrderItem.open_orders.query(OPEN, OrderItem.openSince < opened_before, limit=limit)
+    def open_order_ids(self, opened_by: int, limit: int = 200) -> list[str]:
+        """Orders not yet final that were opened at or before ``opened_by`` (epoch seconds), oldest first."""
+        results = OrderItem.open_orders.query(OPEN, OrderItem.openSince <= opened_by, limit=limit)
         return [i.orderId for i in results]
 
 

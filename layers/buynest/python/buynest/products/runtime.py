@@ -29,11 +29,11 @@ _service: ProductService | None = None
 def product_service() -> ProductService:
     global _service
     if _service is None:
-        from buynest.images.storage import S3ImageLinks
+        from buynest.core.s3 import S3PresignedLinks
         from buynest.products.store import DynamoProductRepository
 
         settings = ProductsSettings.from_env()
-        links = S3ImageLinks(settings.images_bucket) if settings.images_bucket else None
+        links = S3PresignedLinks(settings.images_bucket) if settings.images_bucket else None
         _service = ProductService(DynamoProductRepository(settings.products_table), links)
     return _service
 

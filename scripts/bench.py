@@ -1,0 +1,334 @@
+"""`make bench`: Buynest's speed figures on the local stack, printed as a table and written to
+.local/bench/latest.json. Nothing here is a test: it measures.
+
+  cold start   each function's init (imports + its first AWS client) in a fresh process of the runtime venv,
+               divided by bare `import boto3; boto3.client("dynamodb")` measured in the same run
+  gateway      GET /products latency divided by GET /health (a no-op function) behind the same local gateway
+  saga         POST /orders -> CONFIRMED, p50/p99, for 1 shopper ordering one after another and for 20
+               concurrent shoppers in a closed loop (each orders again once its order is final), after a warm-up
+               round at the same concurrency; confirmed orders per minute; oversell check
+  coupon rush  POST /coupons/{code}/issue from many customers at once: issues per second, p99, exactly-N check
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import boto3
+import requests
+
+ROOT = Path(__file__).resolve().parent.parent
+LOCAL = Path(os.environ.get("BUYNEST_LOCAL_DIR", ROOT / ".local"))
+FINAL = {"CONFIRMED", "FAILED", "CANCELLED"}
+
+
+def pct(values: list[float], q: float) -> float:
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, max(0, round(q / 100 * len(ordered) + 0.5) - 1))]
+
+
+class Client:
+    """HTTP client of the API with one session per thread (requests sessions are not thread-safe)."""
+
+    def __init__(self, base: str) -> None:
+        self.base = base
+        self._local = threading.local()
+
+    def call(self, method: str, path: str, token: str | None = None, **kw: Any) -> requests.Response:
+        if not hasattr(self._local, "session"):
+            self._local.session = requests.Session()
+        headers = dict(kw.pop("headers", {}) or {})
+        if token:
+            headers["Authorization"] = f"Bearer {token}"
+        return self._local.session.request(method, self.base + path, headers=headers, timeout=60, **kw)
+
+
+# ---------------------------------------------------------------- cold start
+
+
+def function_modules() -> list[tuple[str, str]]:
+    """(CodeUri dir, module) of every function in template.yaml."""
+    sys.path.insert(0, str(ROOT))
+    from tests.template import resources
+
+    found = []
+    for res in resources("AWS::Serverless::Function").values():
+        props = res["Properties"]
+        found.append((props["CodeUri"].rstrip("/"), props["Handler"].rsplit(".", 1)[0]))
+    return sorted(set(found))
+
+
+INIT_PROBE = r"""
+import os, sys, time
+t0 = time.perf_counter()
+{body}
+print(time.perf_counter() - t0)
+"""
+
+
+def measure_init(python: str, paths: list[str], body: str, env: dict[str, str]) -> float:
+    code = INIT_PROBE.format(body=body)
+    out = subprocess.run(
+        [python, "-c", code], capture_output=True, text=True, env={**env, "PYTHONPATH": os.pathsep.join(paths)}
+    )
+    if out.returncode != 0:
+        raise RuntimeError(out.stderr[-2000:])
+    return float(out.stdout.strip().splitlines()[-1])
+
+
+def cold_starts(rounds: int) -> dict[str, Any]:
+    python = str(LOCAL / "runtime-venv" / "bin" / "python")
+    deps = str(LOCAL / "sam-build" / "DepsLayer" / "python")
+    imaging = str(LOCAL / "sam-build" / "ImagingLayer" / "python")
+    shared = str(ROOT / "layers" / "buynest" / "python")
+    env = {
+        "PATH": os.environ.get("PATH", ""), "AWS_DEFAULT_REGION": "us-east-1", "AWS_REGION": "us-east-1",
+        "AWS_ACCESS_KEY_ID": "test", "AWS_SECRET_ACCESS_KEY": "test", "AWS_LAMBDA_FUNCTION_NAME": "bench",
+        "POWERTOOLS_TRACE_DISABLED": "true", "POWERTOOLS_METRICS_NAMESPACE": "Buynest",
+        "POWERTOOLS_SERVICE_NAME": "bench",
+        "EVENT_BUS_NAME": "buynest",
+    }  # fmt: skip
+    floor_body = "import boto3\nboto3.client('dynamodb')"
+    floors = [measure_init(python, [deps], floor_body, env) for _ in range(rounds)]
+    floor = statistics.median(floors)
+    rows = []
+    for code_dir, module in function_modules():
+        paths = [str(ROOT / code_dir), imaging, deps, shared]
+        body = f"import {module}\nimport boto3\nboto3.client('dynamodb')"
+        times = [measure_init(python, paths, body, env) for _ in range(rounds)]
+        init = statistics.median(times)
+        name = f"{code_dir.split('/', 1)[1]}/{module}"
+        rows.append({"function": name, "initMs": round(init * 1000, 1), "ratio": round(init / floor, 2)})
+    rows.sort(key=lambda r: -r["ratio"])
+    return {"floorMs": round(floor * 1000, 1), "functions": rows, "worstRatio": rows[0]["ratio"] if rows else None}
+
+
+# ---------------------------------------------------------------- stack helpers
+
+
+def outputs() -> dict[str, str]:
+    return json.loads((LOCAL / "outputs.json").read_text())
+
+
+def make_admin(out: dict[str, str], api: Client) -> str:
+    email, password = f"bench-admin-{uuid.uuid4().hex[:8]}@example.com", "bench-admin-1"
+    lam = boto3.client("lambda", endpoint_url=out["Endpoint"], region_name=out["Region"],
+                       aws_access_key_id="test", aws_secret_access_key="test")  # fmt: skip
+    resp = lam.invoke(
+        FunctionName=out["MakeAdminFunctionName"], Payload=json.dumps({"email": email, "password": password})
+    )
+    assert "FunctionError" not in resp, resp["Payload"].read()
+    return str(api.call("POST", "/auth/login", json={"email": email, "password": password}).json()["token"])
+
+
+def make_customer(api: Client) -> str:
+    email, password = f"bench-{uuid.uuid4().hex[:12]}@example.com", "bench-password-1"
+    assert (
+        api.call("POST", "/auth/signup", json={"email": email, "password": password, "name": "Bench"}).status_code
+        == 201
+    )
+    return str(api.call("POST", "/auth/login", json={"email": email, "password": password}).json()["token"])
+
+
+def timed(fn: Callable[[], requests.Response]) -> tuple[float, requests.Response]:
+    t0 = time.perf_counter()
+    resp = fn()
+    return time.perf_counter() - t0, resp
+
+
+# ---------------------------------------------------------------- gateway ratio
+
+
+def gateway_ratio(api: Client, n: int) -> dict[str, Any]:
+    for _ in range(10):
+        api.call("GET", "/health")
+        api.call("GET", "/products", params={"limit": 20})
+    health = [timed(lambda: api.call("GET", "/health"))[0] for _ in range(n)]
+    products = [timed(lambda: api.call("GET", "/products", params={"limit": 20}))[0] for _ in range(n)]
+    return {
+        "healthP50Ms": round(pct(health, 50) * 1000, 1),
+        "productsP50Ms": round(pct(products, 50) * 1000, 1),
+        "ratio": round(pct(products, 50) / pct(health, 50), 2),
+    }
+
+
+# ---------------------------------------------------------------- saga
+
+
+def place_and_wait(api: Client, token: str, product_id: str) -> tuple[float, str]:
+    body = {"items": [{"productId": product_id, "quantity": 1}], "payment": {"method": "card", "token": "tok_ok"}}
+    t0 = time.perf_counter()
+    resp = api.call("POST", "/orders", token=token, json=body, headers={"Idempotency-Key": uuid.uuid4().hex})
+    if resp.status_code != 202:
+        raise RuntimeError(f"POST /orders gave {resp.status_code}: {resp.text}")
+    order_id = resp.json()["orderId"]
+    deadline = t0 + 120
+    while time.perf_counter() < deadline:
+        status = api.call("GET", f"/orders/{order_id}", token=token).json()["status"]
+        if status in FINAL:
+            return time.perf_counter() - t0, status
+        time.sleep(0.02)
+    return time.perf_counter() - t0, "STUCK"
+
+
+def saga(api: Client, admin: str, shoppers: int, orders_each: int, warmup_each: int) -> dict[str, Any]:
+    mug = {"name": "Bench mug", "price": 10000, "stock": 100000, "category": "bench"}
+    product = api.call("POST", "/products", token=admin, json=mug).json()
+    pid = product["productId"]
+    with ThreadPoolExecutor(min(shoppers, 16)) as pool:
+        tokens = list(pool.map(lambda _: make_customer(api), range(shoppers)))
+
+    def shopper(token: str, count: int) -> list[tuple[float, str]]:
+        return [place_and_wait(api, token, pid) for _ in range(count)]
+
+    with ThreadPoolExecutor(shoppers) as pool:
+        list(pool.map(lambda t: shopper(t, warmup_each), tokens))
+    stock_before = int(api.call("GET", f"/products/{pid}").json()["stock"])
+    t0 = time.perf_counter()
+    with ThreadPoolExecutor(shoppers) as pool:
+        results = [r for rs in pool.map(lambda t: shopper(t, orders_each), tokens) for r in rs]
+    elapsed = time.perf_counter() - t0
+    stock_after = int(api.call("GET", f"/products/{pid}").json()["stock"])
+    latencies = [lat for lat, status in results if status == "CONFIRMED"]
+    confirmed = len(latencies)
+    return {
+        "shoppers": shoppers,
+        "orders": len(results),
+        "confirmed": confirmed,
+        "notConfirmed": len(results) - confirmed,
+        "p50S": round(pct(latencies, 50), 3),
+        "p99S": round(pct(latencies, 99), 3),
+        "confirmedPerMinute": round(confirmed / elapsed * 60, 1),
+        "oversold": (stock_before - stock_after) != confirmed,
+        "seconds": round(elapsed, 1),
+    }
+
+
+# ---------------------------------------------------------------- coupon rush
+
+
+def coupon_rush(api: Client, admin: str, customers: int, quantity: int) -> dict[str, Any]:
+    code = f"RUSH{uuid.uuid4().hex[:8].upper()}"
+    expires = (datetime.now(UTC) + timedelta(days=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    body = {
+        "code": code,
+        "discountType": "FIXED",
+        "value": 1000,
+        "totalQuantity": quantity,
+        "expiresAt": expires,
+        "minOrderAmount": 0,
+    }
+    assert api.call("POST", "/coupons", token=admin, json=body).status_code == 201
+    with ThreadPoolExecutor(16) as pool:
+        tokens = list(pool.map(lambda _: make_customer(api), range(customers)))
+        list(pool.map(lambda t: api.call("GET", "/users/me/coupons", token=t), tokens))  # warm the functions
+
+    def press(token: str) -> tuple[float, int]:
+        lat, resp = timed(lambda: api.call("POST", f"/coupons/{code}/issue", token=token))
+        return lat, resp.status_code
+
+    t0 = time.perf_counter()
+    with ThreadPoolExecutor(32) as pool:
+        results = list(pool.map(press, tokens))
+    elapsed = time.perf_counter() - t0
+    statuses: dict[int, int] = {}
+    for _, status in results:
+        statuses[status] = statuses.get(status, 0) + 1
+    issued = int(api.call("GET", f"/coupons/{code}", token=admin).json()["issuedCount"])
+    lats = [lat for lat, _ in results]
+    return {
+        "requests": len(results),
+        "quantity": quantity,
+        "issued": issued,
+        "exact": issued == quantity == statuses.get(201, 0),
+        "statuses": {str(k): v for k, v in sorted(statuses.items())},
+        "requestsPerSecond": round(len(results) / elapsed, 1),
+        "p50Ms": round(pct(lats, 50) * 1000, 1),
+        "p99Ms": round(pct(lats, 99) * 1000, 1),
+        "any5xx": any(s >= 500 for _, s in results),
+    }
+
+
+# ---------------------------------------------------------------- report
+
+
+def table(report: dict[str, Any]) -> str:
+    lines = [f"Buynest bench - {report['when']} - {report['machine']}", ""]
+    cs = report.get("coldStart")
+    if cs:
+        lines.append(f"cold start floor (import boto3 + dynamodb client): {cs['floorMs']} ms")
+        lines += [f"  {r['function']:<36} {r['initMs']:>7.1f} ms  x{r['ratio']:.2f}" for r in cs["functions"]]
+        lines.append(f"  worst ratio x{cs['worstRatio']:.2f} (target <= 1.30)")
+    gw = report.get("gateway")
+    if gw:
+        lines.append(f"GET /products p50 {gw['productsP50Ms']} ms vs no-op GET /health p50 {gw['healthP50Ms']} ms: "
+                     f"x{gw['ratio']:.2f} (target <= 1.30)")  # fmt: skip
+    for key in ("saga1", "saga20"):
+        s = report.get(key)
+        if s:
+            lines.append(f"saga, {s['shoppers']} shopper(s): {s['orders']} orders, "
+                         f"p50 {s['p50S']} s, p99 {s['p99S']} s, "
+                         f"{s['confirmedPerMinute']} confirmed/min, not confirmed {s['notConfirmed']}, "
+                         f"oversold: {s['oversold']}")  # fmt: skip
+    cr = report.get("couponRush")
+    if cr:
+        lines.append(f"coupon rush: {cr['requests']} requests for {cr['quantity']}: issued {cr['issued']} "
+                     f"(exact: {cr['exact']}), {cr['requestsPerSecond']} req/s, p50 {cr['p50Ms']} ms, "
+                     f"p99 {cr['p99Ms']} ms, statuses {cr['statuses']}")  # fmt: skip
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--only", nargs="*", choices=["cold", "gateway", "saga", "rush"], default=None)
+    parser.add_argument("--quick", action="store_true", help="fewer rounds (a smoke run, not figures)")
+    args = parser.parse_args()
+    only = set(args.only or ["cold", "gateway", "saga", "rush"])
+    quick = args.quick
+    out = outputs()
+    api = Client(out["ApiUrl"])
+    report: dict[str, Any] = {
+        "when": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "machine": f"{os.cpu_count()} cores, {os.uname().machine}, Python {sys.version.split()[0]}",
+    }
+    if "cold" in only:
+        print("bench: cold starts ...", flush=True)
+        report["coldStart"] = cold_starts(3 if quick else 5)
+    if "gateway" in only:
+        print("bench: gateway ratio ...", flush=True)
+        report["gateway"] = gateway_ratio(api, 30 if quick else 200)
+    admin = make_admin(out, api) if only & {"saga", "rush"} else ""
+    if "saga" in only:
+        print("bench: saga, 1 shopper ...", flush=True)
+        report["saga1"] = saga(api, admin, 1, 5 if quick else 30, 2 if quick else 5)
+        print("bench: saga, 20 shoppers ...", flush=True)
+        report["saga20"] = saga(api, admin, 20, 2 if quick else 6, 1 if quick else 2)
+    if "rush" in only:
+        print("bench: coupon rush ...", flush=True)
+        report["couponRush"] = coupon_rush(api, admin, 60 if quick else 300, 20 if quick else 100)
+    text = table(report)
+    print("\n" + text)
+    target = LOCAL / "bench"
+    target.mkdir(parents=True, exist_ok=True)
+    (target / "latest.json").write_text(json.dumps(report, indent=2) + "\n")
+    (target / "latest.txt").write_text(text + "\n")
+    print(f"\nwritten: {target / 'latest.json'}")
+
+
+if __name__ == "__main__":
+    main()
