@@ -14,7 +14,7 @@ PIP_QUIET := 2>&1 | grep -v -E 'is ignored: it is neither|^$$' || true
 
 include localstack/local.mk
 
-.PHONY: help up down url admin seed redrive bench events test test-unit test-integration test-e2e test-localstack lint fmt logs deploy deploy-aws status clean python lock
+.PHONY: help up down url admin seed redrive bench events openapi fuzz test test-unit test-integration test-e2e test-localstack lint fmt logs deploy deploy-aws status clean python lock
 
 help: ## this list
 	@grep -hE '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
@@ -61,6 +61,12 @@ seed: $(DEV)/.stamp ## load the demo catalog (36 products with real images) and 
 logs: ## follow every function's log; `make logs ORDER=<id>` prints one order's story across all functions
 	@if [ -n "$(ORDER)" ]; then ORDER="$(ORDER)" $(PY) scripts/logs.py; \
 	else mkdir -p $(LOCAL)/logs/lambda && tail -n 50 -F $(LOCAL)/logs/lambda/*.log; fi
+
+openapi: $(DEV)/.stamp ## regenerate openapi.yaml (OpenAPI 3.1) from template.yaml, the handlers and the models
+	@$(PY) scripts/gen_openapi.py
+
+fuzz: up ## schemathesis against the local stack (BUYNEST_FUZZ_EXAMPLES per operation, default 25)
+	@$(PY) -m pytest -q tests/e2e/test_schemathesis.py
 
 events: $(DEV)/.stamp ## regenerate events/ (JSON Schema + sample of every bus event) from the producers' models
 	@$(PY) scripts/gen_events.py

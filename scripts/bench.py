@@ -170,23 +170,70 @@ def gateway_ratio(api: Client, n: int) -> dict[str, Any]:
 # ---------------------------------------------------------------- saga
 
 
-def place_and_wait(api: Client, token: str, product_id: str) -> tuple[float, str]:
+class SettledListener:
+    """Learns when orders become final from the bus itself (a rule -> queue the benchmark creates and long-polls),
+    so measuring does not load the stack with status polling. Latency is measured to the moment the final event
+    is received here, which slightly overstates it (EventBridge -> SQS -> this process)."""
+
+    def __init__(self, out: dict[str, str]) -> None:
+        kw = {"endpoint_url": out["Endpoint"], "region_name": out["Region"],
+              "aws_access_key_id": "test", "aws_secret_access_key": "test"}  # fmt: skip
+        self.sqs, self.events = boto3.client("sqs", **kw), boto3.client("events", **kw)
+        self.bus, self.name = out["EventBusName"], f"bench-{uuid.uuid4().hex[:8]}"
+        self.url = self.sqs.create_queue(QueueName=self.name)["QueueUrl"]
+        arn = self.sqs.get_queue_attributes(QueueUrl=self.url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+        pattern = {"source": ["buynest.orders"], "detail-type": ["OrderConfirmed", "OrderFailed"]}
+        self.events.put_rule(Name=self.name, EventBusName=self.bus, EventPattern=json.dumps(pattern))
+        self.events.put_targets(Rule=self.name, EventBusName=self.bus, Targets=[{"Id": "bench", "Arn": arn}])
+        self.settled: dict[str, tuple[float, str]] = {}
+        self.cond = threading.Condition()
+        self.running = True
+        self.thread = threading.Thread(target=self._listen, daemon=True)
+        self.thread.start()
+
+    def _listen(self) -> None:
+        while self.running:
+            resp = self.sqs.receive_message(QueueUrl=self.url, MaxNumberOfMessages=10, WaitTimeSeconds=1)
+            now = time.perf_counter()
+            messages = resp.get("Messages", [])
+            for m in messages:
+                event = json.loads(m["Body"])
+                status = "CONFIRMED" if event["detail-type"] == "OrderConfirmed" else "FAILED"
+                with self.cond:
+                    self.settled[event["detail"]["data"]["orderId"]] = (now, status)
+                    self.cond.notify_all()
+            if messages:
+                self.sqs.delete_message_batch(
+                    QueueUrl=self.url,
+                    Entries=[{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(messages)],
+                )
+
+    def wait(self, order_id: str, timeout: float = 120) -> tuple[float, str]:
+        with self.cond:
+            self.cond.wait_for(lambda: order_id in self.settled, timeout=timeout)
+            return self.settled.get(order_id, (time.perf_counter(), "STUCK"))
+
+    def close(self) -> None:
+        self.running = False
+        self.thread.join(timeout=5)
+        self.events.remove_targets(Rule=self.name, EventBusName=self.bus, Ids=["bench"])
+        self.events.delete_rule(Name=self.name, EventBusName=self.bus)
+        self.sqs.delete_queue(QueueUrl=self.url)
+
+
+def place_and_wait(api: Client, listener: SettledListener, token: str, product_id: str) -> tuple[float, str]:
     body = {"items": [{"productId": product_id, "quantity": 1}], "payment": {"method": "card", "token": "tok_ok"}}
     t0 = time.perf_counter()
     resp = api.call("POST", "/orders", token=token, json=body, headers={"Idempotency-Key": uuid.uuid4().hex})
     if resp.status_code != 202:
         raise RuntimeError(f"POST /orders gave {resp.status_code}: {resp.text}")
-    order_id = resp.json()["orderId"]
-    deadline = t0 + 120
-    while time.perf_counter() < deadline:
-        status = api.call("GET", f"/orders/{order_id}", token=token).json()["status"]
-        if status in FINAL:
-            return time.perf_counter() - t0, status
-        time.sleep(0.02)
-    return time.perf_counter() - t0, "STUCK"
+    settled_at, status = listener.wait(resp.json()["orderId"])
+    return settled_at - t0, status
 
 
-def saga(api: Client, admin: str, shoppers: int, orders_each: int, warmup_each: int) -> dict[str, Any]:
+def saga(
+    api: Client, listener: SettledListener, admin: str, shoppers: int, orders_each: int, warmup_each: int
+) -> dict[str, Any]:
     mug = {"name": "Bench mug", "price": 10000, "stock": 100000, "category": "bench"}
     product = api.call("POST", "/products", token=admin, json=mug).json()
     pid = product["productId"]
@@ -194,7 +241,7 @@ def saga(api: Client, admin: str, shoppers: int, orders_each: int, warmup_each: 
         tokens = list(pool.map(lambda _: make_customer(api), range(shoppers)))
 
     def shopper(token: str, count: int) -> list[tuple[float, str]]:
-        return [place_and_wait(api, token, pid) for _ in range(count)]
+        return [place_and_wait(api, listener, token, pid) for _ in range(count)]
 
     with ThreadPoolExecutor(shoppers) as pool:
         list(pool.map(lambda t: shopper(t, warmup_each), tokens))
@@ -219,6 +266,83 @@ def saga(api: Client, admin: str, shoppers: int, orders_each: int, warmup_each: 
     }
 
 
+# ---------------------------------------------------------------- AWS calls per order
+
+# AWS list prices, us-east-1, USD (2026): per request / per unit as noted.
+PRICES = {
+    "apigateway": 3.50e-6,  # REST API request
+    "lambda": 0.20e-6 + 0.5 * 0.1 * 16.6667e-6,  # request + 100 ms at 512 MB (an assumption: most run 10-60 ms)
+    "dynamodb_read": 0.125e-6,  # on-demand read request unit
+    "dynamodb_write": 0.625e-6,  # on-demand write request unit
+    "events": 1.00e-6,  # custom event published
+    "sqs": 0.40e-6,  # standard queue request
+    "stepfunctions": 25.0e-6,  # standard workflow state transition
+}
+DDB_READS = {"GetItem": 1, "Query": 1, "BatchGetItem": 1, "Scan": 1}
+DDB_WRITES = {"PutItem": 1, "UpdateItem": 1, "DeleteItem": 1, "TransactWriteItems": 4, "BatchWriteItem": 2}
+# Calls that happen with time rather than with orders (pollers), counted separately.
+POLLING = {
+    ("sqs", "ReceiveMessage"),
+    ("dynamodbstreams", "GetRecords"),
+    ("dynamodbstreams", "GetShardIterator"),
+    ("dynamodbstreams", "DescribeStream"),
+    ("stepfunctions", "DescribeExecution"),
+    ("lambda", "GetFunction"),
+}
+
+
+def calls_per_order(
+    api: Client, out: dict[str, str], listener: SettledListener, admin: str, orders: int
+) -> dict[str, Any]:
+    """Counts every AWS call LocalStack serves while one shopper places ``orders`` orders one after another."""
+    calls_url = out["Endpoint"] + "/_buynest/calls"
+    mug = {"name": "Bench counter", "price": 10000, "stock": 100000, "category": "bench"}
+    pid = api.call("POST", "/products", token=admin, json=mug).json()["productId"]
+    token = make_customer(api)
+    place_and_wait(api, listener, token, pid)  # warm
+    requests.delete(calls_url, timeout=10)
+    t0 = time.perf_counter()
+    statuses = [place_and_wait(api, listener, token, pid)[1] for _ in range(orders)]
+    elapsed = time.perf_counter() - t0
+    rows = requests.get(calls_url, timeout=10).json()["calls"]
+    confirmed = statuses.count("CONFIRMED")
+    per_order: dict[str, float] = {}
+    polling: dict[str, float] = {}
+    for row in rows:
+        key = (row["service"], row["operation"])
+        target = polling if key in POLLING else per_order
+        name = f"{row['service']}:{row['operation']}"
+        target[name] = target.get(name, 0) + row["count"] / max(confirmed, 1)
+    by_service: dict[str, float] = {}
+    for name, n in per_order.items():
+        by_service[name.split(":")[0]] = by_service.get(name.split(":")[0], 0) + n
+    # API Gateway, event source mappings and Step Functions all invoke functions through LocalStack's Invoke.
+    lambda_invokes = per_order.get("lambda:Invoke", 0)
+    state_transitions = 5  # the happy path enters 4 states (NeedsPayment, Authorize, Capture, Confirm) + start
+    cost = (
+        1 * PRICES["apigateway"]
+        + lambda_invokes * PRICES["lambda"]
+        + sum(n * DDB_READS.get(name.split(":")[1], 0) for name, n in per_order.items() if name.startswith("dynamodb:"))
+        * PRICES["dynamodb_read"]
+        + sum(
+            n * DDB_WRITES.get(name.split(":")[1], 0) for name, n in per_order.items() if name.startswith("dynamodb:")
+        )
+        * PRICES["dynamodb_write"]
+        + sum(n for name, n in per_order.items() if name == "events:PutEvents") * PRICES["events"]
+        + sum(n for name, n in per_order.items() if name.startswith("sqs:")) * PRICES["sqs"]
+        + state_transitions * PRICES["stepfunctions"]
+    )
+    return {
+        "orders": orders,
+        "confirmed": confirmed,
+        "seconds": round(elapsed, 1),
+        "perOrder": {k: round(v, 2) for k, v in sorted(per_order.items())},
+        "perOrderByService": {k: round(v, 2) for k, v in sorted(by_service.items())},
+        "pollingPerOrder": {k: round(v, 1) for k, v in sorted(polling.items())},
+        "usdPerMillionOrders": round(cost * 1e6, 0),
+    }
+
+
 # ---------------------------------------------------------------- coupon rush
 
 
@@ -234,9 +358,12 @@ def coupon_rush(api: Client, admin: str, customers: int, quantity: int) -> dict[
         "minOrderAmount": 0,
     }
     assert api.call("POST", "/coupons", token=admin, json=body).status_code == 201
+    warm = {**body, "code": code + "W", "totalQuantity": customers}
+    assert api.call("POST", "/coupons", token=admin, json=warm).status_code == 201
     with ThreadPoolExecutor(16) as pool:
         tokens = list(pool.map(lambda _: make_customer(api), range(customers)))
-        list(pool.map(lambda t: api.call("GET", "/users/me/coupons", token=t), tokens))  # warm the functions
+    with ThreadPoolExecutor(32) as pool:  # warm-up round at the rush's concurrency, on another campaign
+        list(pool.map(lambda t: api.call("POST", f"/coupons/{code}W/issue", token=t), tokens))
 
     def press(token: str) -> tuple[float, int]:
         lat, resp = timed(lambda: api.call("POST", f"/coupons/{code}/issue", token=token))
@@ -285,6 +412,11 @@ def table(report: dict[str, Any]) -> str:
                          f"p50 {s['p50S']} s, p99 {s['p99S']} s, "
                          f"{s['confirmedPerMinute']} confirmed/min, not confirmed {s['notConfirmed']}, "
                          f"oversold: {s['oversold']}")  # fmt: skip
+    calls = report.get("calls")
+    if calls:
+        by_service = ", ".join(f"{k} {v}" for k, v in calls["perOrderByService"].items())
+        lines.append(f"AWS calls per confirmed order (served by LocalStack, pollers excluded): {by_service}")
+        lines.append(f"  cost at AWS list prices: about ${calls['usdPerMillionOrders']:,.0f} per million orders")
     cr = report.get("couponRush")
     if cr:
         lines.append(f"coupon rush: {cr['requests']} requests for {cr['quantity']}: issued {cr['issued']} "
@@ -315,9 +447,15 @@ def main() -> None:
     admin = make_admin(out, api) if only & {"saga", "rush"} else ""
     if "saga" in only:
         print("bench: saga, 1 shopper ...", flush=True)
-        report["saga1"] = saga(api, admin, 1, 5 if quick else 30, 2 if quick else 5)
-        print("bench: saga, 20 shoppers ...", flush=True)
-        report["saga20"] = saga(api, admin, 20, 2 if quick else 6, 1 if quick else 2)
+        listener = SettledListener(out)
+        try:
+            report["saga1"] = saga(api, listener, admin, 1, 5 if quick else 30, 2 if quick else 5)
+            print("bench: saga, 20 shoppers ...", flush=True)
+            report["saga20"] = saga(api, listener, admin, 20, 2 if quick else 6, 1 if quick else 2)
+            print("bench: AWS calls per order ...", flush=True)
+            report["calls"] = calls_per_order(api, out, listener, admin, 5 if quick else 20)
+        finally:
+            listener.close()
     if "rush" in only:
         print("bench: coupon rush ...", flush=True)
         report["couponRush"] = coupon_rush(api, admin, 60 if quick else 300, 20 if quick else 100)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import json
 import uuid
 from collections.abc import Callable
 from typing import Any
@@ -119,3 +121,15 @@ def test_unknown_product_is_404(api: Api) -> None:
     for pid in ("01ZZZZZZZZZZZZZZZZZZZZZZZZ", "no such thing", "x" * 300):
         resp = api.get(f"/products/{pid}")
         assert resp.status_code == 404
+
+
+def test_forged_and_foreign_cursors_are_400(api: Api, admin: dict[str, Any], category: str) -> None:
+    for _ in range(3):
+        api.post("/products", json=product_body(category), token=admin["token"])
+    cursor = api.get("/products", params={"category": category, "limit": 1}).json()["nextCursor"]
+    assert cursor
+    other = api.get("/products", params={"category": category + "-x", "cursor": cursor})
+    assert other.status_code == 400 and "cursor" in other.json()["error"]["message"]
+    key = {"catalog": {"S": "catalog"}, "productId": {"S": "x"}, "sortKey": {"N": "1"}}
+    forged = base64.urlsafe_b64encode(json.dumps(key).encode()).decode().rstrip("=")
+    assert api.get("/products", params={"cursor": forged}).status_code == 400

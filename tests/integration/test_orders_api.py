@@ -130,3 +130,12 @@ def test_customers_see_only_their_own_orders(orders: dict[str, Any]) -> None:
     assert call(get, ev)[0] == 404
     ev["headers"]["Authorization"] = f"Bearer {orders['admin']}"
     assert call(get, ev)[0] == 200
+
+
+def test_a_cursor_from_another_customer_is_refused(orders: dict[str, Any]) -> None:
+    for key in ("c1", "c2"):
+        post(orders["alice"], BODY, key)
+    _, page = call(list_, api_event("GET", "/orders", query={"limit": "1"}, token=orders["alice"]))
+    assert page["nextCursor"]
+    status, body = call(list_, api_event("GET", "/orders", query={"cursor": page["nextCursor"]}, token=orders["bob"]))
+    assert status == 400 and "cursor" in body["error"]["message"]

@@ -453,3 +453,16 @@ def test_s3_scratch_files_stay_under_the_instance_tmpdir(aws: Callable[[str], An
 
     assert (localstack.local_dir / "localstack" / "tmp" / "localstack-s3-storage" / bucket).is_dir()
     assert not (Path("/tmp/localstack-s3-storage") / bucket).exists()
+
+
+def test_served_calls_are_counted_by_service_and_operation(aws: Callable[[str], Any], localstack: Any) -> None:
+    calls = localstack.endpoint + "/_buynest/calls"
+    assert requests.delete(calls, timeout=10).json() == {"calls": []}
+    sqs = aws("sqs")
+    url = sqs.create_queue(QueueName="count-me")["QueueUrl"]
+    for _ in range(3):
+        sqs.send_message(QueueUrl=url, MessageBody="x")
+    rows = requests.get(calls, timeout=10).json()["calls"]
+    counted = {(r["service"], r["operation"], r["kind"]): r["count"] for r in rows}
+    assert counted[("sqs", "SendMessage", "external")] == 3
+    assert counted[("sqs", "CreateQueue", "external")] == 1

@@ -71,5 +71,12 @@ def test_cursor_round_trip_and_tampering() -> None:
     for bad in ["!!!", "e30", cursor[:-3], encode_cursor({"productId": {"S": "p1"}})]:
         with pytest.raises(InvalidInput, match="cursor"):
             decode_cursor(bad, frozenset(key))
-    with pytest.raises(InvalidInput):
-        decode_cursor(encode_cursor({"productId": {"B": "x"}, "sortKey": {"S": "y"}}), frozenset(key))
+    for wrong_type in (
+        {"productId": {"B": "x"}, "sortKey": {"S": "y"}},
+        {"productId": {"S": "x"}, "sortKey": {"N": "1"}},
+    ):
+        with pytest.raises(InvalidInput):
+            decode_cursor(encode_cursor(wrong_type), frozenset(key))
+    assert decode_cursor(cursor, frozenset(key), {"productId": "p1"}) == key
+    with pytest.raises(InvalidInput, match="cursor"):
+        decode_cursor(cursor, frozenset(key), {"productId": "someone-else"})

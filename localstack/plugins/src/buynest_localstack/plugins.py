@@ -55,3 +55,11 @@ def isolate_s3_storage() -> None:
     from buynest_localstack.isolation import redirect_s3_storage
 
     redirect_s3_storage()
+
+
+@hooks.on_infra_start()  # type: ignore[untyped-decorator]
+def count_calls() -> None:
+    """Serves ``/_buynest/calls`` (AWS calls by service and operation) for the benchmark."""
+    from buynest_localstack.callcount import install
+
+    install()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+from collections.abc import Mapping
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -32,8 +33,11 @@ def encode_cursor(last_key: dict[str, Any] | None) -> str | None:
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
-def decode_cursor(cursor: str | None, key_names: frozenset[str]) -> dict[str, Any] | None:
-    """Decode a cursor made by :func:`encode_cursor` for a query whose key attributes are ``key_names``.
+def decode_cursor(
+    cursor: str | None, key_names: frozenset[str], fixed: Mapping[str, str] | None = None
+) -> dict[str, Any] | None:
+    """Decode a cursor made by :func:`encode_cursor` for a query whose (string) key attributes are ``key_names``;
+    ``fixed`` names key parts that must equal this list's (its partition: a cursor of another list or customer).
 
     Anything else (tampered, from another list, not base64) is a 400 naming the cursor, never a database error.
     """
@@ -50,8 +54,10 @@ def decode_cursor(cursor: str | None, key_names: frozenset[str]) -> dict[str, An
         if not (isinstance(value, dict) and len(value) == 1):
             raise InvalidInput("cursor: is not a cursor returned by this list")
         ((kind, scalar),) = value.items()
-        if kind not in {"S", "N"} or not isinstance(scalar, str) or not scalar or len(scalar) > 512:
+        if kind != "S" or not isinstance(scalar, str) or not scalar or len(scalar) > 512:
             raise InvalidInput("cursor: is not a cursor returned by this list")
+    if fixed and any(key[name]["S"] != value for name, value in fixed.items()):
+        raise InvalidInput("cursor: is not a cursor returned by this list")
     return key
 
 

@@ -157,7 +157,7 @@ class DynamoOrderRepository:
             return None
 
     def list_for_user(self, user_id: str, limit: int, cursor: str | None) -> tuple[list[Order], str | None]:
-        start = decode_cursor(cursor, frozenset({"orderId", "userId", "userSort"}))
+        start = decode_cursor(cursor, frozenset({"orderId", "userId", "userSort"}), {"userId": user_id})
         results = OrderItem.by_user.query(user_id, scan_index_forward=False, limit=limit, last_evaluated_key=start)
         orders = [to_order(i) for i in results]
         return orders, encode_cursor(results.last_evaluated_key)

@@ -194,12 +194,12 @@ class DynamoProductRepository:
 
     def list(self, category: str | None, limit: int, cursor: str | None) -> tuple[list[Product], str | None]:
         if category is None:
-            start = decode_cursor(cursor, _LIST_KEYS[None])
+            start = decode_cursor(cursor, _LIST_KEYS[None], {"catalog": CATALOG})
             results = ProductItem.by_created.query(
                 CATALOG, scan_index_forward=False, limit=limit, last_evaluated_key=start
             )
         else:
-            start = decode_cursor(cursor, _LIST_KEYS["category"])
+            start = decode_cursor(cursor, _LIST_KEYS["category"], {"category": category})
             results = ProductItem.by_category.query(
                 category, scan_index_forward=False, limit=limit, last_evaluated_key=start
             )
