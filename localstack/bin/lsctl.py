@@ -76,6 +76,9 @@ class Settings:
             BUYNEST_LAMBDA_PYTHON=str(self.function_python),
             BUYNEST_LOCAL_DIR=str(self.local),
             S3_SKIP_SIGNATURE_VALIDATION="0",
+            # SQS would put a CloudWatch metric for every message sent, received and deleted: several calls per
+            # saga hop in LocalStack's one process, for metrics nobody reads locally.
+            SQS_DISABLE_CLOUDWATCH_METRICS="1",
         )
         env.setdefault("LAMBDA_EVENT_SOURCE_MAPPING_POLL_INTERVAL_SEC", "0.1")
         env.setdefault("LAMBDA_EVENT_SOURCE_MAPPING_MAX_BACKOFF_ON_EMPTY_POLL_SEC", "0.5")

@@ -6,10 +6,10 @@ correct the few places where moto's behaviour would differ from AWS in a way our
 * Moto's backends are not thread-safe and LocalStack serves requests on many threads, so every
   DynamoDB and DynamoDB Streams operation runs under one lock: a transaction is atomic with respect to
   concurrent writes and stream reads.
-* A cancelled ``TransactWriteItems`` makes moto swap each table for a deep copy taken before the
-  transaction. Stream readers hold the old table's shard, so they would keep the records of the
-  rolled-back writes and never see a later write. The provider restores the original table objects with
-  the copy's items and drops the stream records of the rolled-back writes.
+* Moto's ``TransactWriteItems`` deep-copies every table it touches (slow for big tables) and, when cancelled,
+  swaps each table for that copy, so stream readers holding the old table's shard would keep the records of
+  rolled-back writes and miss later ones. :mod:`buynest_localstack.transactions` replaces it: conditions are
+  checked before anything is written, and a write that fails after that restores just the items it touched.
 * Moto never deletes items whose TTL has passed. An expiry sweep deletes them (``REMOVE`` stream records
   with the ``userIdentity`` of the DynamoDB service, as on AWS), periodically when
   ``DYNAMODB_REMOVE_EXPIRED_ITEMS=1`` and on demand through ``DELETE /_aws/dynamodb/expired``, the
@@ -31,12 +31,7 @@ from typing import Any, cast
 
 from localstack.aws.api import RequestContext, ServiceRequest, ServiceResponse
 from localstack.aws.api.dynamodb import (
-    ClientRequestToken,
     DynamodbApi,
-    ReturnConsumedCapacity,
-    ReturnItemCollectionMetrics,
-    TransactWriteItemList,
-    TransactWriteItemsOutput,
 )
 from localstack.aws.api.dynamodbstreams import (
     DynamodbstreamsApi,
@@ -57,7 +52,7 @@ from localstack.services.edge import ROUTER
 from localstack.services.moto import MotoFallbackDispatcher, call_moto
 from localstack.services.plugins import ServiceLifecycleHook
 from localstack.state import StateVisitor
-from moto.dynamodb.models import DynamoDBBackend, dynamodb_backends
+from moto.dynamodb.models import dynamodb_backends
 from moto.dynamodb.models.table import StreamShard, Table
 from moto.dynamodbstreams.models import DynamoDBStreamsBackend, dynamodbstreams_backends
 
@@ -93,17 +88,6 @@ def _locked(fn: Callable[[RequestContext, ServiceRequest], ServiceResponse]) -> 
             return fn(context, request)
 
     return call
-
-
-def _restore_after_rollback(backend: DynamoDBBackend, tables: dict[str, Table], stream_lengths: dict[str, int]) -> None:
-    for name, table in tables.items():
-        replacement = backend.tables.get(name)
-        if replacement is None or replacement is table:
-            continue
-        table.items = replacement.items
-        backend.tables[name] = table
-        if table.stream_shard is not None and name in stream_lengths:
-            del table.stream_shard.items[stream_lengths[name] :]
 
 
 def delete_expired_items(now: float | None = None) -> int:
@@ -177,6 +161,9 @@ class MotoDynamoDBProvider(DynamodbApi, ServiceLifecycleHook):
     """DynamoDB provider that forwards to moto, with atomic transactions and TTL expiry."""
 
     def __init__(self) -> None:
+        from buynest_localstack.transactions import install
+
+        install()
         self._sweeper: _ExpiredItemsSweeper | None = None
         self._routes: list[Any] = []
 
@@ -194,26 +181,6 @@ class MotoDynamoDBProvider(DynamodbApi, ServiceLifecycleHook):
 
     def accept_state_visitor(self, visitor: StateVisitor) -> None:
         visitor.visit(dynamodb_backends)
-
-    def transact_write_items(
-        self,
-        context: RequestContext,
-        transact_items: TransactWriteItemList,
-        return_consumed_capacity: ReturnConsumedCapacity | None = None,
-        return_item_collection_metrics: ReturnItemCollectionMetrics | None = None,
-        client_request_token: ClientRequestToken | None = None,
-        **kwargs: Any,
-    ) -> TransactWriteItemsOutput:
-        backend = dynamodb_backends[context.account_id][context.region]
-        tables = dict(backend.tables)
-        stream_lengths = {
-            name: len(table.stream_shard.items) for name, table in tables.items() if table.stream_shard is not None
-        }
-        try:
-            return cast(TransactWriteItemsOutput, call_moto(context))
-        except Exception:
-            _restore_after_rollback(backend, tables, stream_lengths)
-            raise
 
 
 class _IssuedIterators:
