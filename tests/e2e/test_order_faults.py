@@ -80,7 +80,7 @@ def test_an_owner_that_never_answers_ends_the_order_in_timeout_and_everything_co
 
     # And when the stock owner comes back and works through its backlog, it holds nothing for the failed order
     stock_owner_down()
-    wait_for(lambda: queue_drained(outputs, "ProductsOrderEventsQueueUrl"), timeout=30, what="stock owner backlog")
+    wait_for(lambda: queue_drained(outputs, "ProductsOrderEventsQueueUrl"), timeout=120, what="stock owner backlog")
     assert stock(api, product["productId"]) == 3
     assert api.get(f"/orders/{placed['orderId']}", token=customer["token"]).json()["status"] == "FAILED"
 
@@ -110,7 +110,7 @@ def test_events_delivered_twice_change_nothing_twice(
     tap.put("buynest.orders", "OrderConfirmed", {**base, "subtotal": 60000, "discount": 0, "pointsToUse": 0,
                                                  "pointsUsed": 0, "pointsEarned": earned, "total": 60000})  # fmt: skip
     for key in ("ProductsOrderEventsQueueUrl", "UsersOrderEventsQueueUrl"):
-        wait_for(lambda key=key: queue_drained(outputs, key), timeout=30, what=f"{key} drained")
+        wait_for(lambda key=key: queue_drained(outputs, key), timeout=120, what=f"{key} drained")
 
     assert stock(api, product["productId"]) == 3
     assert api.get("/users/me", token=customer["token"]).json()["points"] == earned

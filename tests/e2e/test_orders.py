@@ -240,7 +240,7 @@ def test_thirty_buyers_for_ten_units(
     with ThreadPoolExecutor(10) as pool:
         customers = list(pool.map(lambda _: new_customer(), range(30)))
         placed = list(pool.map(lambda c: (c, order(api, c["token"], [(product["productId"], 1)])), customers))
-        results = list(pool.map(lambda cp: final(api, cp[0]["token"], cp[1]["orderId"], timeout=90), placed))
+        results = list(pool.map(lambda cp: final(api, cp[0]["token"], cp[1]["orderId"], timeout=240), placed))
     outcomes = Counter((r["status"], r["failureReason"]) for r in results)
     assert outcomes == {("CONFIRMED", None): 10, ("FAILED", "OUT_OF_STOCK"): 20}
     assert stock(api, product["productId"]) == 0

@@ -25,7 +25,7 @@ class OrdersSettings:
             orders_table=env_str("ORDERS_TABLE"),
             products_table=env_str("PRODUCTS_TABLE"),
             state_machine_arn=env_str("PAYMENT_STATE_MACHINE_ARN", "unset"),
-            pending_timeout=env_int("ORDER_PENDING_TIMEOUT_SECONDS", 60),
+            pending_timeout=env_int("ORDER_PENDING_TIMEOUT_SECONDS", 300),
         )
 
 
