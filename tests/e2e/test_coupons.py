@@ -152,13 +152,14 @@ def test_the_coupon_side_of_the_order_saga(
     tap.put("buynest.orders", "OrderCreated", {**created, "orderId": other})
     assert tap.wait("CouponRejected", orderId=other)["detail"]["data"]["reason"]
 
-    # OrderConfirmed makes it USED; a duplicate changes nothing
-    tap.put("buynest.orders", "OrderConfirmed", {"orderId": order_id, "couponId": coupon["couponId"]})
+    # OrderConfirmed (as the orders service sends it) makes it USED; a duplicate changes nothing
+    confirmed = {**created, "discount": 4999, "pointsUsed": 0, "pointsEarned": 283, "total": 28334}
+    tap.put("buynest.orders", "OrderConfirmed", confirmed)
     wait_for(lambda: status() == "USED", what="coupon USED")
-    tap.put("buynest.orders", "OrderConfirmed", {"orderId": order_id, "couponId": coupon["couponId"]})
+    tap.put("buynest.orders", "OrderConfirmed", confirmed)
 
     # Cancelling the confirmed order gives it back
-    tap.put("buynest.orders", "OrderCancelled", {"orderId": order_id, "couponId": coupon["couponId"]})
+    tap.put("buynest.orders", "OrderCancelled", confirmed)
     wait_for(lambda: status() == "ISSUED", what="coupon back to ISSUED")
 
 
@@ -169,7 +170,8 @@ def test_a_failed_order_gives_the_coupon_back_and_small_orders_are_rejected(
     code = campaign(api, admin, discountType="FIXED", value=5000, minOrderAmount=20000)["code"]
     customer = new_customer()
     coupon = api.post(f"/coupons/{code}/issue", token=customer["token"]).json()
-    base = {"userId": customer["userId"], "couponId": coupon["couponId"], "pointsToUse": 0, "items": []}
+    line = {"productId": "p1", "quantity": 1, "unitPrice": 20000}
+    base = {"userId": customer["userId"], "couponId": coupon["couponId"], "pointsToUse": 0, "items": [line]}
 
     small = f"order-{uuid.uuid4().hex[:12]}"
     tap.put("buynest.orders", "OrderCreated", {**base, "orderId": small, "subtotal": 19999})
@@ -178,9 +180,7 @@ def test_a_failed_order_gives_the_coupon_back_and_small_orders_are_rejected(
     order_id = f"order-{uuid.uuid4().hex[:12]}"
     tap.put("buynest.orders", "OrderCreated", {**base, "orderId": order_id, "subtotal": 20000})
     assert tap.wait("CouponReserved", orderId=order_id)["detail"]["data"]["discount"] == 5000
-    tap.put(
-        "buynest.orders", "OrderFailed", {"orderId": order_id, "couponId": coupon["couponId"], "reason": "OUT_OF_STOCK"}
-    )
+    tap.put("buynest.orders", "OrderFailed", {**base, "orderId": order_id, "reason": "OUT_OF_STOCK"})
 
     def back() -> bool:
         items = api.get("/users/me/coupons", token=customer["token"]).json()["items"]
