@@ -446,11 +446,24 @@ def routes() -> list[Route]:
                 Route(
                     rule=name,
                     sources=frozenset(pattern["source"]) if "source" in pattern else None,
-                    detail_types=frozenset(pattern["detail-type"]) if "detail-type" in pattern else None,
+                    detail_types=_detail_types(pattern),
                     consumer=consumer,
                 )
             )
     return found
+
+
+def _detail_types(pattern: Mapping[str, Any]) -> frozenset[str] | None:
+    """The detail-types a pattern can match: its own list, or the union over its ``$or`` branches (None: any)."""
+    if "detail-type" in pattern:
+        return frozenset(pattern["detail-type"])
+    branches = pattern.get("$or")
+    if not branches:
+        return None
+    per_branch = [_detail_types(branch) for branch in branches]
+    if any(types is None for types in per_branch):
+        return None
+    return frozenset().union(*(t for t in per_branch if t is not None))
 
 
 def consumers_of(event: Event, found: Sequence[Route]) -> list[str]:

@@ -4,7 +4,7 @@
 from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from buynest.core.observability import logger
 from buynest.orders.runtime import order_service
@@ -15,6 +15,15 @@ class ConfirmInput(BaseModel):
 
     orderId: str = Field(min_length=1, max_length=64)  # noqa: N815 - the workflow's field name
     paymentId: str | None = Field(None, max_length=128)  # noqa: N815
+
+    @model_validator(mode="before")
+    @classmethod
+    def _lift_payment_id(cls, data: Any) -> Any:
+        # the workflow passes its whole state: the authorization's result is under "payment" (absent when the
+        # order had nothing to pay)
+        if isinstance(data, dict) and "paymentId" not in data and isinstance(data.get("payment"), dict):
+            return {**data, "paymentId": data["payment"].get("paymentId")}
+        return data
 
 
 @logger.inject_lambda_context(correlation_id_path="orderId", clear_state=True)

@@ -254,17 +254,21 @@ def owner_resources(service: str) -> dict[str, dict[str, Any]]:
     return {name.removeprefix(prefix): resources[name] for name in names}
 
 
-def check_owner_wiring(service: str, table: str) -> None:
-    """The consumer of ``service`` is wired as the saga needs: every order event, its own queue with a DLQ, partial
-    batch failures, and no more rights than its own table and putting events on the bus."""
+EVERY_ORDER_EVENT = {
+    "source": ["buynest.orders"],
+    "detail-type": ["OrderCreated", "OrderConfirmed", "OrderFailed", "OrderCancelled"],
+}
+
+
+def check_owner_wiring(service: str, table: str, pattern: dict[str, Any] | None = None) -> None:
+    """The consumer of ``service`` is wired as the saga needs: the order events it acts on (``pattern``, default
+    every one), its own queue with a DLQ, partial batch failures, and no more rights than its own table and putting
+    events on the bus."""
     res = owner_resources(service)
     prefix = service.capitalize()
     rule = res["OrderEventsRule"]["Properties"]
     assert rule["EventBusName"] == {"Ref": "EventBus"}
-    assert rule["EventPattern"] == {
-        "source": ["buynest.orders"],
-        "detail-type": ["OrderCreated", "OrderConfirmed", "OrderFailed", "OrderCancelled"],
-    }
+    assert rule["EventPattern"] == (pattern or EVERY_ORDER_EVENT)
     assert [t["Arn"] for t in rule["Targets"]] == [{"Fn::GetAtt": f"{prefix}OrderEventsQueue.Arn"}]
 
     queue = res["OrderEventsQueue"]["Properties"]

@@ -3,18 +3,24 @@ back, and idempotence under repeats and disorder."""
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pytest
+from moto.events.models import EventPattern
 
 from buynest.coupons.domain import FIXED, PERCENT, Coupon, CouponStatus
 from buynest.coupons.runtime import set_coupon_saga
 from buynest.coupons.service import CouponSaga, CouponService
 from tests.conftest import FakeContext, load_handler
+from tests.template import template
 from tests.unit.coupon_fakes import FakeCouponRepository, FakePublisher, bus_event, sqs_event
+
+EVENTS = Path(__file__).resolve().parents[2] / "events"
 
 consumer = load_handler("coupons/on_order_event")
 
@@ -205,3 +211,15 @@ def test_a_reply_the_bus_refused_is_sent_when_the_event_comes_again(world: World
     assert world.coupon().status == CouponStatus.RESERVED and world.publisher.entries == []
     assert world.deliver(event) == {"batchItemFailures": []}
     assert [kind for kind, _ in world.replies()] == ["CouponReserved"]
+
+
+@pytest.mark.parametrize("detail_type", ["OrderCreated", "OrderConfirmed", "OrderFailed", "OrderCancelled"])
+@pytest.mark.parametrize("with_coupon", [True, False])
+def test_the_bus_rule_routes_only_orders_with_a_coupon(detail_type: str, with_coupon: bool) -> None:
+    # the producer's own sample; without a coupon the orders service publishes "couponId": null
+    detail = json.loads((EVENTS / f"{detail_type}.sample.json").read_text())
+    if not with_coupon:
+        detail["data"]["couponId"] = None
+    event = {"source": "buynest.orders", "detail-type": detail_type, "detail": detail}
+    rule = template()["Resources"]["CouponsOrderEventsRule"]["Properties"]
+    assert EventPattern.load(json.dumps(rule["EventPattern"])).matches_event(event) is with_coupon

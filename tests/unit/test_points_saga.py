@@ -4,11 +4,13 @@ zero, and change nothing twice under repeats and disorder."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
 import pytest
+from moto.events.models import EventPattern
 
 from buynest.users.messages import (
     OrderCancelled,
@@ -21,7 +23,15 @@ from buynest.users.messages import (
 from buynest.users.runtime import set_points_saga
 from buynest.users.saga import HoldKind, HoldState, PointsSaga
 from tests.conftest import FakeContext, load_handler
-from tests.unit.saga_fakes import FakePointsLedger, FakePublisher, OrderEvents, bus_event, check_owner_wiring, sqs_event
+from tests.unit.saga_fakes import (
+    FakePointsLedger,
+    FakePublisher,
+    OrderEvents,
+    bus_event,
+    check_owner_wiring,
+    owner_resources,
+    sqs_event,
+)
 
 consumer = load_handler("users/on_order_event")
 
@@ -232,5 +242,33 @@ def test_every_order_event_orders_publishes_is_understood() -> None:
         assert isinstance(parsed, model) and (parsed.order_id, parsed.user_id) == ("o1", "u9")
 
 
-def test_the_consumer_gets_every_order_event_through_its_own_queue() -> None:
-    check_owner_wiring("users", "UsersTable")
+POINTS_EVENTS = {
+    "source": ["buynest.orders"],
+    "$or": [
+        {"detail-type": ["OrderConfirmed", "OrderCancelled"]},
+        {"detail-type": ["OrderCreated", "OrderFailed"], "detail": {"data": {"pointsToUse": [{"numeric": [">", 0]}]}}},
+    ],
+}
+
+
+def test_the_consumer_gets_the_order_events_it_acts_on_through_its_own_queue() -> None:
+    check_owner_wiring("users", "UsersTable", POINTS_EVENTS)
+
+
+_ORDERS = OrderEvents()
+
+
+@pytest.mark.parametrize(
+    ("event", "routed"),
+    [
+        (_ORDERS.created("o1", points_to_use=100), True),
+        (_ORDERS.created("o1"), False),  # nothing to hold: no invocation, no reply expected
+        (_ORDERS.failed("o1", 100), True),
+        (_ORDERS.failed("o1", 0), False),
+        (_ORDERS.confirmed("o1", 0, 0, 10), True),  # points are earned on every confirmed order
+        (_ORDERS.cancelled("o1", 0, 0, 10), True),  # and taken back on cancel
+    ],
+)
+def test_the_bus_rule_routes_an_order_event_only_when_points_are_involved(event: dict[str, Any], routed: bool) -> None:
+    pattern = EventPattern.load(json.dumps(owner_resources("users")["OrderEventsRule"]["Properties"]["EventPattern"]))
+    assert pattern.matches_event(event) is routed

@@ -185,8 +185,7 @@ class OrderService:
     def confirm(self, order_id: str, payment_id: str | None) -> Order:
         """RESERVED → PAID → CONFIRMED once the payment is captured (idempotent for a retried task)."""
         now = now_iso()
-        self._repo.mark_paid(order_id, payment_id, now)
-        order = self._repo.get(order_id)
+        order = self._repo.mark_paid(order_id, payment_id, now) or self._repo.get(order_id)
         if order is None:
             raise NotConfirmable(f"order {order_id} does not exist")
         if order.status == OrderStatus.PAID:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 from pydantic.alias_generators import to_camel
 
 from buynest.payments.domain import MAX_AMOUNT, Payment, PaymentInputError, RefundOutcome
@@ -32,9 +32,22 @@ class AuthorizeInput(TaskModel):
     token: Annotated[str, Field(min_length=1, max_length=256)]
 
 
+def lift_payment_id(data: Any) -> Any:
+    """The workflow keeps the authorization's result under ``payment`` (``{"orderId", ..., "payment":
+    {"paymentId", ...}}``) and passes its whole state to the next task; a flat ``paymentId`` is accepted too."""
+    if isinstance(data, dict) and "paymentId" not in data and isinstance(data.get("payment"), dict):
+        return {**data, "paymentId": data["payment"].get("paymentId")}
+    return data
+
+
 class CaptureInput(TaskModel):
     order_id: Id
     payment_id: Id
+
+    @model_validator(mode="before")
+    @classmethod
+    def _lift(cls, data: Any) -> Any:
+        return lift_payment_id(data)
 
 
 class RefundInput(TaskModel):
