@@ -9,12 +9,13 @@ export LOCALSTACK_PORT
 PYTHON313 := $(shell scripts/find-python313 2>/dev/null)
 DEV := $(LOCAL)/dev-venv
 TOOLS := $(LOCAL)/tools-venv
+LOAD := $(LOCAL)/load-venv
 PY := $(DEV)/bin/python
 PIP_QUIET := 2>&1 | grep -v -E 'is ignored: it is neither|^$$' || true
 
 include localstack/local.mk
 
-.PHONY: help up down url admin seed redrive bench events openapi fuzz test test-unit test-integration test-e2e test-localstack lint fmt logs deploy deploy-aws status clean python lock
+.PHONY: help up down url admin seed redrive bench load events openapi fuzz test test-unit test-integration test-e2e test-localstack lint fmt logs deploy deploy-aws status clean python lock lock-load
 
 help: ## this list
 	@grep -hE '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
@@ -33,6 +34,12 @@ $(TOOLS)/.stamp: requirements-tools.txt | python
 	@echo "==> tools venv (aws-sam-cli)"
 	@test -x $(TOOLS)/bin/python || $(PYTHON313) -m venv $(TOOLS)
 	@$(TOOLS)/bin/pip install -q -r requirements-tools.txt $(PIP_QUIET)
+	@touch $@
+
+$(LOAD)/.stamp: requirements-load.txt | python
+	@echo "==> load venv (locust)"
+	@test -x $(LOAD)/bin/python || $(PYTHON313) -m venv $(LOAD)
+	@$(LOAD)/bin/pip install -q -r requirements-load.txt $(PIP_QUIET)
 	@touch $@
 
 deps: $(DEV)/.stamp $(TOOLS)/.stamp ls-venv runtime-venv
@@ -74,6 +81,23 @@ events: $(DEV)/.stamp ## regenerate events/ (JSON Schema + sample of every bus e
 bench: up ## speed figures on the local stack (table + .local/bench/latest.json); BENCH_ARGS=--quick for a smoke run
 	@$(PY) scripts/bench.py $(BENCH_ARGS)
 
+# Knobs of `make load` (override on the command line: make load LOAD_USERS=40 LOAD_TIME=90s). LOAD_ORDER_WAIT: seconds
+# a customer polls one order before counting it as not final.
+LOAD_USERS ?= 20
+LOAD_SPAWN_RATE ?= 5
+LOAD_TIME ?= 60s
+LOAD_ORDER_WAIT ?= 45
+LOAD_DIR := $(LOCAL)/load
+
+load: up $(LOAD)/.stamp ## locust on the local stack (127.0.0.1 only): browse + order mix, p50/p95/p99 table; LOAD_USERS/LOAD_TIME
+	@rm -rf $(LOAD_DIR) && mkdir -p $(LOAD_DIR)
+	@URL=$$($(PY) scripts/stack.py url) && echo "==> locust: $(LOAD_USERS) users (+$(LOAD_SPAWN_RATE)/s) for $(LOAD_TIME) on $$URL (log: $(LOAD_DIR)/locust.log)" && \
+	LOAD_OUT=$(LOAD_DIR) LOAD_ORDER_WAIT=$(LOAD_ORDER_WAIT) $(LOAD)/bin/locust -f load/locustfile.py --headless --only-summary \
+		--host "$$URL" -u $(LOAD_USERS) -r $(LOAD_SPAWN_RATE) -t $(LOAD_TIME) \
+		--csv $(LOAD_DIR)/locust --json-file $(LOAD_DIR)/locust --logfile $(LOAD_DIR)/locust.log \
+		--exit-code-on-error 0 >$(LOAD_DIR)/locust.out 2>&1 || { tail -n 30 $(LOAD_DIR)/locust.out $(LOAD_DIR)/locust.log; exit 1; }
+	@$(PY) load/report.py $(LOAD_DIR) --run "$(LOAD_USERS) users, +$(LOAD_SPAWN_RATE)/s, $(LOAD_TIME)"
+
 redrive: $(DEV)/.stamp ## move every dead-letter queue's messages back to their source queues
 	@$(PY) scripts/redrive.py
 
@@ -110,6 +134,12 @@ lock: python ## re-resolve requirements-dev.txt from requirements-dev.in (needs 
 	@$(LOCAL)/lock-venv/bin/pip install -q -r requirements-dev.in $(PIP_QUIET)
 	@(echo "# Fully pinned dev/test environment (Python 3.13). Regenerate: make lock (from requirements-dev.in)."; \
 	  $(LOCAL)/lock-venv/bin/pip freeze) > requirements-dev.txt && rm -rf $(LOCAL)/lock-venv
+
+lock-load: python ## re-resolve requirements-load.txt (make load's venv) from requirements-load.in (needs network)
+	@rm -rf $(LOCAL)/lock-venv && $(PYTHON313) -m venv $(LOCAL)/lock-venv
+	@$(LOCAL)/lock-venv/bin/pip install -q -r requirements-load.in $(PIP_QUIET)
+	@(echo "# Fully pinned load-test environment (Python 3.13), .local/load-venv. Regenerate: make lock-load."; \
+	  $(LOCAL)/lock-venv/bin/pip freeze) > requirements-load.txt && rm -rf $(LOCAL)/lock-venv
 
 clean: down ## remove all local state (venvs, LocalStack data, logs)
 	rm -rf $(LOCAL)
