@@ -23,6 +23,7 @@ class FakeOrderRepository:
     def __init__(self) -> None:
         self.orders: dict[str, Order] = {}
         self.opened: dict[str, int] = {}
+        self.payment_ids: dict[str, str | None] = {}
 
     def create(self, order: Order, now_epoch: int) -> None:
         assert order.order_id not in self.orders
@@ -73,6 +74,7 @@ class FakeOrderRepository:
         order = self.orders.get(order_id)
         if order is None or order.status != OrderStatus.RESERVED:
             return None
+        self.payment_ids[order_id] = payment_id
         return self._move(order_id, True, status=OrderStatus.PAID, updated_at=now,
                           timeline=_step(order, OrderStatus.PAID, now))  # fmt: skip
 

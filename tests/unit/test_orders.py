@@ -22,8 +22,10 @@ from buynest.orders.domain import (
     points_earned,
     settle_amounts,
 )
+from buynest.orders.runtime import set_order_service
 from buynest.orders.schemas import PlaceOrder
 from buynest.orders.service import OrderService, events_for_change
+from tests.conftest import FakeContext, load_handler
 from tests.unit.coupon_fakes import FakePublisher
 from tests.unit.order_fakes import FakeCatalog, FakeOrderRepository, FakeWorkflow
 
@@ -193,3 +195,26 @@ def test_outbox_events_follow_status_changes(env: Any) -> None:
     assert failed["DetailType"] == "OrderFailed" and json.loads(failed["Detail"])["data"]["reason"] == "COUPON_INVALID"
     again = events_for_change(before, env.repo.get(order.order_id))
     assert json.loads(again[0]["Detail"])["metadata"]["eventId"] == json.loads(failed["Detail"])["metadata"]["eventId"]
+
+
+confirm_task = load_handler("orders/confirm_order")
+
+
+def test_the_confirm_task_reads_the_workflow_state(env: Any) -> None:
+    # The state machine passes its whole state: its input plus the authorization's result under "payment"
+    order = env.service.place("alice", request())
+    reply(env, "StockReserved", order.order_id)
+    state = {"orderId": order.order_id, "userId": "alice", "amount": 32_000, "token": "tok_ok",
+             "payment": {"paymentId": "pay_1", "status": "AUTHORIZED", "amount": 32_000}}  # fmt: skip
+    set_order_service(env.service)
+    try:
+        assert confirm_task.handler(state, FakeContext()) == {"orderId": order.order_id, "status": "CONFIRMED"}
+        assert env.repo.payment_ids[order.order_id] == "pay_1"
+        # an order with nothing to pay skips the payment states: no "payment" in its state
+        free = env.service.place("alice", request())
+        reply(env, "StockReserved", free.order_id)
+        no_payment = {"orderId": free.order_id, "userId": "alice", "amount": 0, "token": "tok_ok"}
+        assert confirm_task.handler(no_payment, FakeContext())["status"] == "CONFIRMED"
+        assert env.repo.payment_ids[free.order_id] is None
+    finally:
+        set_order_service(None)

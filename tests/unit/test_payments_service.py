@@ -365,3 +365,12 @@ def test_a_bad_record_fails_alone(world: World) -> None:
     result = run(consumer, event)
     failed = [f["itemIdentifier"] for f in result["batchItemFailures"]]
     assert failed == [r["messageId"] for r in event["Records"][1:]]
+
+
+def test_capture_reads_the_workflow_state(world: World) -> None:
+    # The state machine passes its whole state to Capture: its input plus Authorize's result under "payment"
+    state: dict[str, Any] = dict(auth_input())
+    state["payment"] = run(authorize, state)
+    assert run(capture, state) == {"paymentId": state["payment"]["paymentId"], "status": "CAPTURED", "amount": 10_000}
+    with pytest.raises(PaymentInputError, match="paymentId"):
+        run(capture, {**state, "payment": {"status": "AUTHORIZED"}})

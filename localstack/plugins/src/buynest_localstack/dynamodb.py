@@ -158,12 +158,13 @@ class _ExpiredItemsEndpoint:
 
 
 class MotoDynamoDBProvider(DynamodbApi, ServiceLifecycleHook):
-    """DynamoDB provider that forwards to moto, with atomic transactions and TTL expiry."""
+    """DynamoDB provider that forwards to moto, with atomic transactions, fast item copies and TTL expiry."""
 
     def __init__(self) -> None:
-        from buynest_localstack.transactions import install
+        from buynest_localstack import itemcopy, transactions
 
-        install()
+        transactions.install()
+        itemcopy.install()
         self._sweeper: _ExpiredItemsSweeper | None = None
         self._routes: list[Any] = []
 
