@@ -17,6 +17,9 @@ sys.path.insert(0, str(ROOT / "layers" / "buynest" / "python"))
 
 os.environ.setdefault("POWERTOOLS_METRICS_NAMESPACE", "Buynest")
 os.environ.setdefault("POWERTOOLS_TRACE_DISABLED", "true")
+# bus consumers handle a batch's records one after another here, so tests can assert the order of what they publish
+# (tests/unit/test_consumer.py covers the concurrent handling the functions use)
+os.environ.setdefault("BUYNEST_CONSUMER_WORKERS", "1")
 os.environ.setdefault("POWERTOOLS_SERVICE_NAME", "tests")
 os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
 

@@ -1,33 +1,74 @@
 """The outbox: reads the orders table's stream and puts OrderCreated / OrderFailed / OrderConfirmed /
-OrderCancelled on the bus, so an order's state and its events can never diverge."""
+OrderCancelled on the bus, so an order's state and its events can never diverge.
 
+The events of a whole batch go out together, up to ten per PutEvents call, rather than one call per record (the
+stream hands this function one batch at a time, so per-record calls queue up behind each other under load). A record
+whose image cannot be read, or whose events the bus refused, is reported as failed (its sequence number), and the
+stream retries from the first failure; events that went out already go out again with the same ids, which every
+consumer recognises."""
+
+from collections.abc import Sequence
 from typing import Any
 
-from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
 from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from buynest.core.events import MAX_ENTRIES_PER_CALL
 from buynest.core.observability import logger, tracer
 from buynest.orders.runtime import order_events_publisher
 from buynest.orders.service import events_for_change
 from buynest.orders.store import order_from_image
 
-processor = BatchProcessor(event_type=EventType.DynamoDBStreams, raise_on_entire_batch_failure=False)
+Outgoing = tuple[str, str, str, Sequence[dict[str, Any]]]  # sequence number, order id, status, entries
 
 
-@tracer.capture_method
-def record_handler(record: DynamoDBRecord) -> None:
-    images = record.raw_event.get("dynamodb", {})
-    old, new = order_from_image(images.get("OldImage")), order_from_image(images.get("NewImage"))
-    entries = events_for_change(old, new)
-    if entries and new is not None:
-        logger.set_correlation_id(new.order_id)
-        order_events_publisher().publish(entries)
-        logger.info("published", extra={"events": [e["DetailType"] for e in entries], "status": new.status.value})
+def _changes(records: list[dict[str, Any]]) -> tuple[list[Outgoing], list[str]]:
+    outgoing: list[Outgoing] = []
+    failed: list[str] = []
+    for raw in records:
+        record = DynamoDBRecord(raw)
+        sequence = record.dynamodb.sequence_number if record.dynamodb else None
+        try:
+            images = raw.get("dynamodb", {})
+            old, new = order_from_image(images.get("OldImage")), order_from_image(images.get("NewImage"))
+            entries = events_for_change(old, new)
+        except Exception:
+            logger.exception("unreadable order change", extra={"sequenceNumber": sequence})
+            failed.append(str(sequence))
+            continue
+        if entries and new is not None:
+            outgoing.append((str(sequence), new.order_id, new.status.value, entries))
+    return outgoing, failed
+
+
+def _chunks(outgoing: list[Outgoing]) -> list[list[Outgoing]]:
+    """Consecutive changes whose events fit one PutEvents call."""
+    chunks: list[list[Outgoing]] = []
+    size = MAX_ENTRIES_PER_CALL
+    for change in outgoing:
+        if size + len(change[3]) > MAX_ENTRIES_PER_CALL:
+            chunks.append([])
+            size = 0
+        chunks[-1].append(change)
+        size += len(change[3])
+    return chunks
 
 
 @logger.inject_lambda_context(clear_state=True)
 @tracer.capture_lambda_handler
 def handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
-    return process_partial_response(event=event, record_handler=record_handler, processor=processor, context=context)
+    outgoing, failed = _changes(event.get("Records") or [])
+    for chunk in _chunks(outgoing):
+        try:
+            order_events_publisher().publish([entry for change in chunk for entry in change[3]])
+        except Exception:
+            logger.exception("events not published", extra={"orderIds": [change[1] for change in chunk]})
+            failed.extend(change[0] for change in chunk)
+            continue
+        for _, order_id, status, entries in chunk:
+            logger.info(
+                "published",
+                extra={"correlation_id": order_id, "events": [e["DetailType"] for e in entries], "status": status},
+            )
+    return {"batchItemFailures": [{"itemIdentifier": sequence} for sequence in failed]}

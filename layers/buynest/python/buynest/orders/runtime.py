@@ -87,6 +87,12 @@ def order_events_publisher() -> Any:
     return _publisher
 
 
+def set_order_events_publisher(publisher: Any) -> None:
+    """Replace the outbox's publisher (tests); None makes the next call build the real one."""
+    global _publisher
+    _publisher = publisher
+
+
 def set_order_service(service: OrderService | None) -> None:
     """Install a service built on fakes (unit tests) instead of the AWS one."""
     global _service

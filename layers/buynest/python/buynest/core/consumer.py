@@ -1,0 +1,94 @@
+"""Every SQS consumer of bus events is one pattern: parse each record's body as a bus event, set the log correlation
+id, hand the event to the service, and report the records that failed (partial batch response), so only those
+come back, and after ``maxReceiveCount`` tries go to the queue's dead-letter queue.
+
+Records of one batch are handled concurrently, a few at a time (``BUYNEST_CONSUMER_WORKERS``, default 4; 1 handles
+them one after another). Lambda's poller hands a function one batch at a time, so a batch of ten replies handled
+one by one makes the tenth wait for nine round trips; every handler here is idempotent and safe out of order (the
+services' conditional writes decide, as they do when two Lambda instances run at once). Each record logs with its
+own correlation id (Powertools' thread-safe keys). The very first record a container handles runs alone, so the
+services' lazily created clients are made by one thread."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import threading
+from collections.abc import Callable
+from typing import Any
+
+from aws_lambda_powertools.utilities.batch import AsyncBatchProcessor, EventType, async_process_partial_response
+from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
+from aws_lambda_powertools.utilities.parser.models import SqsRecordModel
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from pydantic import Json
+
+from buynest.core.events import BusEvent
+from buynest.core.observability import logger
+
+WORKERS_ENV = "BUYNEST_CONSUMER_WORKERS"
+DEFAULT_WORKERS = 4
+
+Handle = Callable[[BusEvent], None]
+
+
+class BusEventRecord(SqsRecordModel):
+    body: Json[BusEvent]
+
+
+def workers() -> int:
+    try:
+        return max(1, int(os.environ.get(WORKERS_ENV) or DEFAULT_WORKERS))
+    except ValueError:
+        return DEFAULT_WORKERS
+
+
+class BusConsumer:
+    """``handler(event, context)`` for an SQS-fed function: ``handle`` gets each record's bus event; an exception
+    fails that record only."""
+
+    def __init__(self, handle: Handle) -> None:
+        self._handle = handle
+        # a batch whose records all failed is reported like any other (every id listed), not raised
+        self._processor = AsyncBatchProcessor(
+            event_type=EventType.SQS, model=BusEventRecord, raise_on_entire_batch_failure=False
+        )
+        self._first = threading.Lock()
+        self._warm = False
+        self._slots: asyncio.Semaphore | None = None
+
+    def handler(self, event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
+        self._slots = asyncio.Semaphore(workers())
+        response = async_process_partial_response(
+            event=event, record_handler=self._record, processor=self._processor, context=context
+        )
+        # failures in the batch's order (they complete in any order)
+        order = {record.get("messageId"): i for i, record in enumerate(event.get("Records") or [])}
+        response["batchItemFailures"].sort(key=lambda failure: order.get(failure["itemIdentifier"], len(order)))
+        return response
+
+    async def _record(self, record: BusEventRecord) -> None:
+        assert self._slots is not None
+        async with self._slots:
+            await asyncio.to_thread(self._run, record.body)
+
+    def _run(self, event: BusEvent) -> None:
+        if not self._warm:
+            with self._first:
+                if not self._warm:
+                    try:
+                        self._dispatch(event)
+                    finally:
+                        self._warm = True
+                    return
+        self._dispatch(event)
+
+    def _dispatch(self, event: BusEvent) -> None:
+        # to_thread runs each record in a copy of the context: these keys are this record's only
+        logger.thread_safe_append_keys(correlation_id=event.detail.metadata.correlation_id)
+        self._handle(event)
+
+
+def correlate(correlation_id: str) -> None:
+    """Log the rest of this record's handling under ``correlation_id`` (e.g. the order id)."""
+    logger.thread_safe_append_keys(correlation_id=correlation_id)

@@ -1,0 +1,117 @@
+"""The shared SQS bus-event consumer: a batch's records are handled concurrently (a few at a time), each failure is
+reported alone and in the batch's order, and each record logs under its own correlation id."""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+import time
+from typing import Any
+
+import pytest
+
+from buynest.core.consumer import WORKERS_ENV, BusConsumer
+from buynest.core.events import BusEvent
+from buynest.core.observability import logger
+from tests.conftest import FakeContext
+from tests.unit.coupon_fakes import bus_event, sqs_event
+
+
+def events(n: int) -> list[dict[str, Any]]:
+    return [bus_event("OrderCreated", {"orderId": f"o{i}"}, correlation_id=f"corr-o{i}") for i in range(n)]
+
+
+def test_records_of_a_batch_are_handled_at_the_same_time(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(WORKERS_ENV, "4")
+    together = threading.Barrier(4, timeout=5)  # breaks unless four records are in the handler at once
+
+    def handle(event: BusEvent) -> None:
+        if event.detail.data["orderId"] != "o0":  # the container's first record runs alone
+            together.wait()
+
+    consumer = BusConsumer(handle)
+    assert consumer.handler(sqs_event(*events(1)), FakeContext()) == {"batchItemFailures": []}
+    assert consumer.handler(sqs_event(*events(5)[1:]), FakeContext()) == {"batchItemFailures": []}
+
+
+def test_at_most_the_configured_number_run_at_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(WORKERS_ENV, "2")
+    running, peak, lock = 0, 0, threading.Lock()
+
+    def handle(event: BusEvent) -> None:
+        nonlocal running, peak
+        with lock:
+            running += 1
+            peak = max(peak, running)
+        time.sleep(0.02)
+        with lock:
+            running -= 1
+
+    consumer = BusConsumer(handle)
+    assert consumer.handler(sqs_event(*events(8)), FakeContext()) == {"batchItemFailures": []}
+    assert peak == 2
+
+
+def test_the_first_record_a_container_handles_runs_alone(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(WORKERS_ENV, "4")
+    started: list[tuple[str, float, float]] = []
+
+    def handle(event: BusEvent) -> None:
+        begin = time.perf_counter()
+        time.sleep(0.05)
+        started.append((event.detail.data["orderId"], begin, time.perf_counter()))
+
+    BusConsumer(handle).handler(sqs_event(*events(4)), FakeContext())
+    first = min(started, key=lambda s: s[1])
+    others = [s for s in started if s is not first]
+    assert all(begin >= first[2] for _, begin, _ in others)
+    assert len(others) == 3
+
+
+def test_failures_are_reported_alone_and_in_the_batch_order(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(WORKERS_ENV, "4")
+    handled: list[str] = []
+
+    def handle(event: BusEvent) -> None:
+        order_id = event.detail.data["orderId"]
+        if order_id in {"o1", "o3"}:
+            time.sleep(0.05 if order_id == "o1" else 0)  # o1 fails after o3
+            raise RuntimeError(f"cannot handle {order_id}")
+        handled.append(order_id)
+
+    batch = sqs_event(*events(5), "{not json")
+    result = BusConsumer(handle).handler(batch, FakeContext())
+    ids = [r["messageId"] for r in batch["Records"]]
+    assert [f["itemIdentifier"] for f in result["batchItemFailures"]] == [ids[1], ids[3], ids[5]]
+    assert sorted(handled) == ["o0", "o2", "o4"]
+
+
+class Lines(logging.Handler):
+    """Formats each record as the function's log line, in the thread that logs it."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.lines: list[dict[str, Any]] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.lines.append(json.loads(self.format(record)))
+
+
+def test_each_record_logs_under_its_own_correlation_id(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(WORKERS_ENV, "4")
+
+    def handle(event: BusEvent) -> None:
+        time.sleep(0.01)
+        logger.info("handled", extra={"orderId": event.detail.data["orderId"]})
+
+    out = Lines()
+    out.setFormatter(logger.registered_formatter)
+    logger.addHandler(out)
+    try:
+        BusConsumer(handle).handler(sqs_event(*events(6)), FakeContext())
+    finally:
+        logger.removeHandler(out)
+    lines = [line for line in out.lines if line["message"] == "handled"]
+    assert len(lines) == 6
+    assert all(line["correlation_id"] == f"corr-{line['orderId']}" for line in lines)
