@@ -80,3 +80,46 @@ def test_cursor_round_trip_and_tampering() -> None:
     assert decode_cursor(cursor, frozenset(key), {"productId": "p1"}) == key
     with pytest.raises(InvalidInput, match="cursor"):
         decode_cursor(cursor, frozenset(key), {"productId": "someone-else"})
+
+
+# ---- retry ----
+
+
+def test_backoff_retries_conflicts_with_growing_capped_pauses() -> None:
+    from buynest.core.retry import Backoff
+
+    pauses: list[float] = []
+    backoff = Backoff(max_attempts=5, base=0.1, cap=0.3, sleep=pauses.append, jitter=lambda low, high: high)
+    outcomes = iter([KeyError("conflict"), KeyError("conflict"), KeyError("conflict"), "done"])
+
+    def attempt() -> str:
+        outcome = next(outcomes)
+        if isinstance(outcome, Exception):
+            raise outcome
+        return outcome
+
+    assert backoff.retrying(attempt, KeyError) == "done"
+    assert pauses == [0.1, 0.2, 0.3]
+
+
+def test_backoff_gives_up_with_the_last_conflict_and_lets_other_errors_through() -> None:
+    from buynest.core.retry import Backoff
+
+    pauses: list[float] = []
+    backoff = Backoff(max_attempts=3, sleep=pauses.append)
+    calls: list[int] = []
+
+    def conflict() -> None:
+        calls.append(1)
+        raise KeyError(len(calls))
+
+    with pytest.raises(KeyError, match="3"):
+        backoff.retrying(conflict, KeyError)
+    assert len(calls) == 3 and len(pauses) == 2
+
+    def broken() -> None:
+        raise ValueError("not a conflict")
+
+    with pytest.raises(ValueError, match="not a conflict"):
+        backoff.retrying(broken, KeyError)
+    assert len(pauses) == 2

@@ -12,7 +12,7 @@ import pytest
 from buynest.core.auth import TokenService
 from buynest.coupons.domain import Coupon, iso_from_epoch
 from buynest.coupons.runtime import set_coupon_service
-from buynest.coupons.service import CouponService
+from buynest.coupons.service import ISSUE_BACKOFF, CouponService
 from tests.conftest import api_event, call, load_handler
 from tests.unit.coupon_fakes import FakeCouponRepository
 
@@ -51,7 +51,9 @@ def sleeps() -> list[float]:
 
 @pytest.fixture
 def service(repo: FakeCouponRepository, clock: Clock, sleeps: list[float], tokens: TokenService) -> Iterator[Any]:
-    svc = CouponService(repo, clock=clock, sleep=sleeps.append, jitter=lambda lo, hi: hi)
+    svc = CouponService(
+        repo, clock=clock, backoff=replace(ISSUE_BACKOFF, sleep=sleeps.append, jitter=lambda lo, hi: hi)
+    )
     set_coupon_service(svc)
     yield svc
     set_coupon_service(None)
@@ -232,7 +234,7 @@ class SoldOutDuringConflicts(FakeCouponRepository):
 
 def test_after_conflicts_a_sold_out_campaign_says_sold_out(tokens: TokenService, clock: Clock) -> None:
     repo = SoldOutDuringConflicts()
-    service = CouponService(repo, clock=clock, sleep=lambda _: None)
+    service = CouponService(repo, clock=clock, backoff=replace(ISSUE_BACKOFF, sleep=lambda _: None))
     service.create_campaign("RUSH", "FIXED", 1000, 5, int(clock.now) + 60, 0)
     set_coupon_service(service)
     try:

@@ -27,6 +27,7 @@ from pydantic import ValidationError
 
 from buynest.core.auth import Principal
 from buynest.core.events import BusEvent, EventModel
+from buynest.core.retry import Backoff
 from buynest.coupons import messages as coupon_messages
 from buynest.coupons.domain import PERCENT
 from buynest.coupons.service import CouponSaga, CouponService
@@ -243,13 +244,13 @@ class Shop:
             self.order_repo, FakeCatalog({"mug": 12_000, "apron": 29_000}), self.workflow, self.bus, clock=lambda: now
         )
         self.stock_ledger = FakeStockLedger({"mug": 10, "apron": 3})
-        self.stock = StockSaga(self.stock_ledger, self.bus, sleep=lambda _: None)
+        self.stock = StockSaga(self.stock_ledger, self.bus, backoff=Backoff(sleep=lambda _: None))
         self.coupon_repo = FakeCouponRepository()
         self.coupons = CouponService(self.coupon_repo, clock=lambda: now)
         self.coupons.create_campaign("TENPCT", PERCENT, 10, 100, int(now) + 3600, 10_000)
         self.coupon_saga = CouponSaga(self.coupon_repo, self.bus, clock=lambda: now)
         self.points_ledger = FakePointsLedger({"alice": 10_000, "bob": 500})
-        self.points = PointsSaga(self.points_ledger, self.bus, sleep=lambda _: None)
+        self.points = PointsSaga(self.points_ledger, self.bus, backoff=Backoff(sleep=lambda _: None))
         ids = count(1)
         self.payments = PaymentService(FakePaymentRepository(), self.bus, new_payment_id=lambda: f"pay{next(ids)}")
         self.routes = gen_events.routes()

@@ -22,7 +22,7 @@ from buynest.core.auth import ROLES, TokenService
 from buynest.coupons.domain import DISCOUNT_TYPES, iso_from_epoch, normalize_code
 from buynest.coupons.runtime import set_coupon_service
 from buynest.coupons.schemas import CreateCoupon
-from buynest.coupons.service import CouponService
+from buynest.coupons.service import ISSUE_BACKOFF, CouponService
 from buynest.images.domain import READY, STATUSES
 from buynest.images.runtime import set_image_service
 from buynest.images.service import ImageService
@@ -297,7 +297,9 @@ def test_products_and_images_answers(
 
 @pytest.fixture
 def coupons(tokens: TokenService) -> Iterator[CouponService]:
-    service = CouponService(FakeCouponRepository(), sleep=lambda _: None, jitter=lambda lo, hi: hi)
+    service = CouponService(
+        FakeCouponRepository(), backoff=replace(ISSUE_BACKOFF, sleep=lambda _: None, jitter=lambda lo, hi: hi)
+    )
     set_coupon_service(service)
     yield service
     set_coupon_service(None)

@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 from moto.events.models import EventPattern
 
+from buynest.core.retry import Backoff
 from buynest.users.messages import (
     OrderCancelled,
     OrderConfirmed,
@@ -65,7 +66,7 @@ class World:
 @pytest.fixture
 def world() -> Iterator[World]:
     ledger, publisher = FakePointsLedger({"u1": 1_000}), FakePublisher()
-    set_points_saga(PointsSaga(ledger, publisher, sleep=lambda _: None))
+    set_points_saga(PointsSaga(ledger, publisher, backoff=Backoff(sleep=lambda _: None)))
     yield World(ledger, publisher, OrderEvents(user_id="u1"))
     set_points_saga(None)
 

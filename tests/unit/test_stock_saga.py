@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from buynest.core.retry import Backoff
 from buynest.products.messages import (
     OrderCancelled,
     OrderConfirmed,
@@ -48,7 +49,7 @@ class World:
 @pytest.fixture
 def world() -> Iterator[World]:
     ledger, publisher, pauses = FakeStockLedger({"P1": 5, "P2": 3}), FakePublisher(), []
-    set_stock_saga(StockSaga(ledger, publisher, sleep=pauses.append, jitter=lambda low, high: high))
+    set_stock_saga(StockSaga(ledger, publisher, backoff=Backoff(sleep=pauses.append, jitter=lambda low, high: high)))
     yield World(ledger, publisher, OrderEvents(lines=[("P1", 2), ("P2", 1)]), pauses)
     set_stock_saga(None)
 

@@ -3,7 +3,6 @@ part in the order saga. The table's conditions decide every race; this code read
 
 from __future__ import annotations
 
-import random
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -12,6 +11,7 @@ from typing import Any, Protocol
 from buynest.core.events import EventPublisher, make_event
 from buynest.core.ids import new_id
 from buynest.core.observability import logger
+from buynest.core.retry import Backoff
 from buynest.coupons.domain import (
     AlreadyIssued,
     Campaign,
@@ -116,6 +116,10 @@ class SweepSummary:
     complete: bool
 
 
+# A rush of customers on one campaign conflicts on its counter: up to six tries, pauses of at most 0.25 s.
+ISSUE_BACKOFF = Backoff(max_attempts=6, base=0.01, cap=0.25)
+
+
 class CouponService:
     """Campaigns (admin), issuing under a rush and listing a customer's coupons, and the expiry sweep."""
 
@@ -124,19 +128,11 @@ class CouponService:
         repo: CouponRepository,
         clock: Callable[[], float] = time.time,
         *,
-        max_issue_attempts: int = 6,
-        backoff_base: float = 0.01,
-        backoff_cap: float = 0.25,
-        sleep: Callable[[float], None] = time.sleep,
-        jitter: Callable[[float, float], float] = random.uniform,
+        backoff: Backoff = ISSUE_BACKOFF,
     ) -> None:
         self._repo = repo
         self._clock = clock
-        self._max_issue_attempts = max_issue_attempts
-        self._backoff_base = backoff_base
-        self._backoff_cap = backoff_cap
-        self._sleep = sleep
-        self._jitter = jitter
+        self._backoff = backoff
 
     def now(self) -> int:
         return int(self._clock())
@@ -192,20 +188,18 @@ class CouponService:
         if refusal is not None:
             raise refusal
         coupon = campaign.issue_to(user_id, new_id(), iso_from_epoch(self.now()))
-        for attempt in range(self._max_issue_attempts):
-            try:
-                self._repo.issue(coupon, self.now())
-                return coupon
-            except IssueContention:
-                if attempt + 1 < self._max_issue_attempts:
-                    self._sleep(self._jitter(0, min(self._backoff_cap, self._backoff_base * 2**attempt)))
+        try:
+            self._backoff.retrying(lambda: self._repo.issue(coupon, self.now()), IssueContention)
+            return coupon
+        except IssueContention:
+            pass
         campaign, held = self._repo.peek_issue(code, user_id, consistent=True)
         if held:
             raise AlreadyIssued(f"you already have coupon {code}")
         refusal = campaign.refusal(self.now()) if campaign else None
         if refusal is not None:
             raise refusal
-        logger.warning("issue gave up after conflicts", extra={"code": code, "attempts": self._max_issue_attempts})
+        logger.warning("issue gave up after conflicts", extra={"code": code, "attempts": self._backoff.max_attempts})
         raise IssueBusy(f"too many customers are claiming coupon {code} at this moment; please try again")
 
     def list_coupons(self, user_id: str, limit: int, cursor: str | None) -> tuple[list[Coupon], str | None]:

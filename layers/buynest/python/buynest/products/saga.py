@@ -10,8 +10,6 @@ again, and the stored state gives the same reply."""
 
 from __future__ import annotations
 
-import random
-import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from enum import StrEnum
@@ -21,6 +19,7 @@ from typing import Protocol
 from buynest.core.events import EventPublisher, make_event
 from buynest.core.ids import now_iso
 from buynest.core.observability import logger
+from buynest.core.retry import Backoff
 from buynest.products.domain import ProductError
 from buynest.products.messages import (
     OUT_OF_STOCK,
@@ -36,6 +35,10 @@ from buynest.products.messages import (
 
 # One TransactWriteItems holds at most 100 items: the reservation record and one stock update per product.
 MAX_PRODUCTS_PER_ORDER = 99
+
+
+# a conflict on a product/user item: up to four tries, pauses of at most 0.2 s
+CONFLICT_BACKOFF = Backoff(max_attempts=4, base=0.02, cap=0.2)
 
 
 class ReservationState(StrEnum):
@@ -184,20 +187,12 @@ class StockSaga:
         publisher: EventPublisher,
         now: Callable[[], str] = now_iso,
         *,
-        max_attempts: int = 4,
-        backoff_base: float = 0.02,
-        backoff_cap: float = 0.2,
-        sleep: Callable[[float], None] = time.sleep,
-        jitter: Callable[[float, float], float] = random.uniform,
+        backoff: Backoff = CONFLICT_BACKOFF,
     ) -> None:
         self._ledger = ledger
         self._publisher = publisher
         self._now = now
-        self._max_attempts = max_attempts
-        self._backoff_base = backoff_base
-        self._backoff_cap = backoff_cap
-        self._sleep = sleep
-        self._jitter = jitter
+        self._backoff = backoff
 
     def handle(self, event: OrderEvent, correlation_id: str) -> None:
         """Act on one order event; replies carry ``correlation_id`` (the triggering event's)."""
@@ -263,9 +258,4 @@ class StockSaga:
     def _retrying[R](self, attempt: Callable[[], R]) -> R:
         """``attempt()`` again after a jittered, exponentially growing pause while it loses conflicts; the last
         ``StockContention`` propagates (the record fails and SQS delivers it again later)."""
-        for number in range(self._max_attempts - 1):
-            try:
-                return attempt()
-            except StockContention:
-                self._sleep(self._jitter(0, min(self._backoff_cap, self._backoff_base * 2**number)))
-        return attempt()
+        return self._backoff.retrying(attempt, StockContention)

@@ -15,8 +15,6 @@ the balance is still ``b`` (re-read and retried when it moved). Points already s
 
 from __future__ import annotations
 
-import random
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
@@ -26,6 +24,7 @@ from typing import Protocol
 from buynest.core.events import EventPublisher, make_event
 from buynest.core.ids import now_iso
 from buynest.core.observability import logger
+from buynest.core.retry import Backoff
 from buynest.users.domain import UserError
 from buynest.users.messages import (
     INSUFFICIENT_POINTS,
@@ -39,6 +38,9 @@ from buynest.users.messages import (
     PointsReserved,
     UserPointsUpdated,
 )
+
+# a conflict on a product/user item: up to four tries, pauses of at most 0.2 s
+CONFLICT_BACKOFF = Backoff(max_attempts=4, base=0.02, cap=0.2)
 
 
 class HoldKind(StrEnum):
@@ -205,20 +207,12 @@ class PointsSaga:
         publisher: EventPublisher,
         now: Callable[[], str] = now_iso,
         *,
-        max_attempts: int = 4,
-        backoff_base: float = 0.02,
-        backoff_cap: float = 0.2,
-        sleep: Callable[[float], None] = time.sleep,
-        jitter: Callable[[float, float], float] = random.uniform,
+        backoff: Backoff = CONFLICT_BACKOFF,
     ) -> None:
         self._ledger = ledger
         self._publisher = publisher
         self._now = now
-        self._max_attempts = max_attempts
-        self._backoff_base = backoff_base
-        self._backoff_cap = backoff_cap
-        self._sleep = sleep
-        self._jitter = jitter
+        self._backoff = backoff
 
     def handle(self, event: OrderEvent, correlation_id: str) -> None:
         """Act on one order event; what it publishes carries ``correlation_id`` (the triggering event's)."""
@@ -313,7 +307,7 @@ class PointsSaga:
             kind = HoldKind.EARN
         else:
             return
-        for _ in range(self._max_attempts):
+        for _ in range(self._backoff.max_attempts):
             stored = self._ledger.get(kind, event.order_id) or self._ledger.record(
                 PointsHold.tombstone(kind, event.order_id, event.user_id, self._now())
             )
@@ -359,7 +353,7 @@ class PointsSaga:
         """Apply a write-first move; when refused, the stored record tells a repeat (republish) from a late or
         contradicting event. With ``tombstone``, a missing record is closed so a late ``OrderCreated`` holds
         nothing (if the record appears meanwhile, the move is tried again)."""
-        for _ in range(self._max_attempts):
+        for _ in range(self._backoff.max_attempts):
             result = self._retrying(partial(self._ledger.move, move, self._now()))
             if isinstance(result, Moved):
                 self._announce(move, correlation_id)
@@ -410,9 +404,4 @@ class PointsSaga:
     def _retrying[R](self, attempt: Callable[[], R]) -> R:
         """``attempt()`` again after a jittered, exponentially growing pause while it loses conflicts; the last
         ``PointsContention`` propagates (the record fails and SQS delivers it again later)."""
-        for number in range(self._max_attempts - 1):
-            try:
-                return attempt()
-            except PointsContention:
-                self._sleep(self._jitter(0, min(self._backoff_cap, self._backoff_base * 2**number)))
-        return attempt()
+        return self._backoff.retrying(attempt, PointsContention)
