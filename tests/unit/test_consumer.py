@@ -115,3 +115,21 @@ def test_each_record_logs_under_its_own_correlation_id(monkeypatch: pytest.Monke
     lines = [line for line in out.lines if line["message"] == "handled"]
     assert len(lines) == 6
     assert all(line["correlation_id"] == f"corr-{line['orderId']}" for line in lines)
+
+
+def test_with_tracing_on_every_worker_traces_inside_the_invocations_segment(monkeypatch: pytest.MonkeyPatch) -> None:
+    from aws_xray_sdk.core import xray_recorder
+
+    monkeypatch.setenv(WORKERS_ENV, "4")
+    monkeypatch.setenv("POWERTOOLS_TRACE_DISABLED", "false")
+    seen: list[Any] = []
+
+    def handle(event: BusEvent) -> None:
+        seen.append(xray_recorder.get_trace_entity())  # raises or logs "no segment" in a thread without one
+
+    segment = xray_recorder.begin_segment("invocation")
+    try:
+        BusConsumer(handle).handler(sqs_event(*events(6)), FakeContext())
+    finally:
+        xray_recorder.end_segment()
+    assert len(seen) == 6 and all(entity is segment for entity in seen)

@@ -6,8 +6,9 @@ Records of one batch are handled concurrently, a few at a time (``BUYNEST_CONSUM
 them one after another). Lambda's poller hands a function one batch at a time, so a batch of ten replies handled
 one by one makes the tenth wait for nine round trips; every handler here is idempotent and safe out of order (the
 services' conditional writes decide, as they do when two Lambda instances run at once). Each record logs with its
-own correlation id (Powertools' thread-safe keys). The very first record a container handles runs alone, so the
-services' lazily created clients are made by one thread."""
+own correlation id (Powertools' thread-safe keys) and, when tracing is on, inside the invocation's X-Ray segment
+(the SDK keeps its context per thread, so the workers are handed the handler's). The very first record a container
+handles runs alone, so the services' lazily created clients are made by one thread."""
 
 from __future__ import annotations
 
@@ -56,9 +57,11 @@ class BusConsumer:
         self._first = threading.Lock()
         self._warm = False
         self._slots: asyncio.Semaphore | None = None
+        self._trace_entity: Any = None
 
     def handler(self, event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
         self._slots = asyncio.Semaphore(workers())
+        self._trace_entity = _current_trace_entity()
         response = async_process_partial_response(
             event=event, record_handler=self._record, processor=self._processor, context=context
         )
@@ -86,7 +89,28 @@ class BusConsumer:
     def _dispatch(self, event: BusEvent) -> None:
         # to_thread runs each record in a copy of the context: these keys are this record's only
         logger.thread_safe_append_keys(correlation_id=event.detail.metadata.correlation_id)
+        if self._trace_entity is not None:
+            _set_trace_entity(self._trace_entity)
         self._handle(event)
+
+
+def _tracing() -> bool:
+    return os.environ.get("POWERTOOLS_TRACE_DISABLED", "").lower() not in {"1", "true"}
+
+
+def _current_trace_entity() -> Any:
+    """The X-Ray segment (or subsegment) of this invocation when tracing is on, else None."""
+    if not _tracing():
+        return None
+    from aws_xray_sdk.core import xray_recorder
+
+    return xray_recorder.get_trace_entity()
+
+
+def _set_trace_entity(entity: Any) -> None:
+    from aws_xray_sdk.core import xray_recorder
+
+    xray_recorder.set_trace_entity(entity)
 
 
 def correlate(correlation_id: str) -> None:
