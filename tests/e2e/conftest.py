@@ -8,10 +8,11 @@ import uuid
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
-import boto3
 import pytest
 import requests
+from localstack_client.session import Session
 
 LOCAL = Path(os.environ.get("BUYNEST_LOCAL_DIR", Path(__file__).resolve().parents[2] / ".local"))
 
@@ -79,13 +80,7 @@ def new_customer(api: Api) -> Callable[..., dict[str, Any]]:
 def admin(api: Api, outputs: dict[str, str]) -> dict[str, Any]:
     """An admin made the way `make admin` makes one (invoking the stack's MakeAdminFunction), then logged in."""
     email, password = unique_email("admin"), "admin-password-1"
-    client = boto3.client(
-        "lambda",
-        endpoint_url=outputs["Endpoint"],
-        region_name=outputs["Region"],
-        aws_access_key_id="test",
-        aws_secret_access_key="test",
-    )
+    client = aws_client(outputs, "lambda")
     resp = client.invoke(
         FunctionName=outputs["MakeAdminFunctionName"],
         Payload=json.dumps({"email": email, "password": password, "name": "Admin"}).encode(),
@@ -97,13 +92,14 @@ def admin(api: Api, outputs: dict[str, str]) -> dict[str, Any]:
 
 
 def aws_client(outputs: dict[str, str], service: str) -> Any:
-    return boto3.client(
-        service,
-        endpoint_url=outputs["Endpoint"],
-        region_name=outputs["Region"],
+    """A boto3 client of the local stack under test (localstack-client points every service at its endpoint)."""
+    session = Session(
         aws_access_key_id="test",
         aws_secret_access_key="test",
+        region_name=outputs["Region"],
+        localstack_host=urlsplit(outputs["Endpoint"]).netloc,
     )
+    return session.client(service)
 
 
 def wait_for(probe: Callable[[], Any], timeout: float = 20.0, interval: float = 0.1, what: str = "condition") -> Any:

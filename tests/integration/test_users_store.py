@@ -90,3 +90,18 @@ def test_make_admin_function_creates_then_promotes(aws: dict[str, Any]) -> None:
     assert first["created"] and first["role"] == "admin"
     again = make_admin.handler({"email": "boss@example.com", "password": "password1"}, FakeContext())
     assert not again["created"] and again["userId"] == first["userId"]
+
+
+def test_the_dummy_verify_costs_a_real_verify_without_a_hash_at_start() -> None:
+    from argon2 import PasswordHasher, extract_parameters
+
+    from buynest.users.passwords import DUMMY_HASH
+
+    # the shipped dummy has exactly the default hasher's parameters, so an unknown email costs a real verify
+    default = PasswordHasher()
+    assert not default.check_needs_rehash(DUMMY_HASH)
+    assert Argon2Hasher()._dummy == DUMMY_HASH
+    # a hasher with other parameters makes a dummy of its own (its verify must cost what its real ones cost)
+    cheap = Argon2Hasher(PasswordHasher(time_cost=1, memory_cost=8, parallelism=1))
+    assert cheap._dummy != DUMMY_HASH and extract_parameters(cheap._dummy).memory_cost == 8
+    cheap.dummy_verify("anything")  # verifies against it without raising
