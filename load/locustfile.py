@@ -22,6 +22,7 @@ import json
 import logging
 import os
 import random
+import sys
 import time
 import uuid
 from collections import Counter, defaultdict
@@ -29,7 +30,6 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode, urlsplit
 
-import boto3
 import requests
 from locust import FastHttpUser, between, events, task
 from locust.env import Environment
@@ -172,17 +172,10 @@ def on_quitting(environment: Environment, **_: Any) -> None:
 
 def admin_token(outputs: dict[str, str], http: requests.Session, base: str) -> str:
     email, password = f"load-admin-{uuid.uuid4().hex[:8]}@example.com", "load-admin-1"
-    lam = boto3.client(
-        "lambda",
-        endpoint_url=outputs["Endpoint"],
-        region_name=outputs["Region"],
-        aws_access_key_id="test",
-        aws_secret_access_key="test",
-    )
-    payload = {"email": email, "password": password, "name": "Load admin"}
-    resp = lam.invoke(FunctionName=outputs["MakeAdminFunctionName"], Payload=json.dumps(payload).encode())
-    if resp.get("FunctionError"):
-        raise RuntimeError(f"MakeAdminFunction failed: {resp['Payload'].read()[:300]!r}")
+    sys.path.insert(0, str(ROOT / "scripts"))
+    from make_admin import invoke_make_admin
+
+    invoke_make_admin(outputs, email, password, "Load admin")
     login = http.post(f"{base}/auth/login", json={"email": email, "password": password}, timeout=60)
     login.raise_for_status()
     return str(login.json()["token"])

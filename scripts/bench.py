@@ -29,6 +29,7 @@ from typing import Any
 
 import boto3
 import requests
+from make_admin import invoke_make_admin
 
 ROOT = Path(__file__).resolve().parent.parent
 LOCAL = Path(os.environ.get("BUYNEST_LOCAL_DIR", ROOT / ".local"))
@@ -127,12 +128,7 @@ def outputs() -> dict[str, str]:
 
 def make_admin(out: dict[str, str], api: Client) -> str:
     email, password = f"bench-admin-{uuid.uuid4().hex[:8]}@example.com", "bench-admin-1"
-    lam = boto3.client("lambda", endpoint_url=out["Endpoint"], region_name=out["Region"],
-                       aws_access_key_id="test", aws_secret_access_key="test")  # fmt: skip
-    resp = lam.invoke(
-        FunctionName=out["MakeAdminFunctionName"], Payload=json.dumps({"email": email, "password": password})
-    )
-    assert "FunctionError" not in resp, resp["Payload"].read()
+    invoke_make_admin(out, email, password)
     return str(api.call("POST", "/auth/login", json={"email": email, "password": password}).json()["token"])
 
 

@@ -6,17 +6,24 @@ import json
 import os
 import sys
 from pathlib import Path
-
-import boto3
+from typing import Any
 
 LOCAL = Path(os.environ.get("BUYNEST_LOCAL_DIR", Path(__file__).resolve().parent.parent / ".local"))
 
 
-def main() -> None:
-    email, password = os.environ.get("EMAIL", ""), os.environ.get("PASSWORD", "")
-    if not email or not password:
-        sys.exit("usage: make admin EMAIL=you@example.com PASSWORD='at least 8 characters' [NAME='Your Name']")
-    outputs = json.loads((LOCAL / "outputs.json").read_text())
+class MakeAdminError(RuntimeError):
+    """The MakeAdminFunction answered with an error; ``body`` is what it returned."""
+
+    def __init__(self, body: Any) -> None:
+        super().__init__(f"MakeAdminFunction failed: {body}")
+        self.body = body
+
+
+def invoke_make_admin(outputs: dict[str, str], email: str, password: str, name: str | None = None) -> dict[str, Any]:
+    """Create or promote ``email`` as an admin through the local stack's MakeAdminFunction (what `make admin`,
+    `make seed`, `make bench` and `make load` all do); returns the function's answer."""
+    import boto3
+
     client = boto3.client(
         "lambda",
         endpoint_url=outputs["Endpoint"],
@@ -24,10 +31,23 @@ def main() -> None:
         aws_access_key_id="test",
         aws_secret_access_key="test",
     )
-    payload = {"email": email, "password": password, "name": os.environ.get("NAME") or "Admin"}
+    payload = {"email": email, "password": password, **({"name": name} if name else {})}
     resp = client.invoke(FunctionName=outputs["MakeAdminFunctionName"], Payload=json.dumps(payload).encode())
     body = json.loads(resp["Payload"].read() or b"null")
     if resp.get("FunctionError"):
+        raise MakeAdminError(body)
+    return dict(body)
+
+
+def main() -> None:
+    email, password = os.environ.get("EMAIL", ""), os.environ.get("PASSWORD", "")
+    if not email or not password:
+        sys.exit("usage: make admin EMAIL=you@example.com PASSWORD='at least 8 characters' [NAME='Your Name']")
+    outputs = json.loads((LOCAL / "outputs.json").read_text())
+    try:
+        body = invoke_make_admin(outputs, email, password, os.environ.get("NAME") or "Admin")
+    except MakeAdminError as exc:
+        body = exc.body
         sys.exit(f"make admin failed: {body.get('errorMessage', body) if isinstance(body, dict) else body}")
     verb = "created" if body.pop("created") else "promoted"
     print(f"admin {verb}: {json.dumps(body)}")

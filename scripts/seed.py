@@ -285,20 +285,13 @@ def admin_credentials() -> tuple[str, str]:
 
 
 def ensure_admin(outputs: dict[str, str], email: str, password: str) -> None:
-    import boto3
+    sys.path.insert(0, str(Path(__file__).resolve().parent))  # also when imported as scripts.seed
+    from make_admin import MakeAdminError, invoke_make_admin
 
-    client = boto3.client(
-        "lambda",
-        endpoint_url=outputs["Endpoint"],
-        region_name=outputs["Region"],
-        aws_access_key_id="test",
-        aws_secret_access_key="test",
-    )
-    payload = {"email": email, "password": password, "name": "Seed admin"}
-    resp = client.invoke(FunctionName=outputs["MakeAdminFunctionName"], Payload=json.dumps(payload).encode())
-    body = json.loads(resp["Payload"].read() or b"null")
-    if resp.get("FunctionError"):
-        raise SeedError(f"making {email} an admin failed: {body}")
+    try:
+        invoke_make_admin(outputs, email, password, "Seed admin")
+    except MakeAdminError as exc:
+        raise SeedError(f"making {email} an admin failed: {exc.body}") from exc
 
 
 async def seed(api: str, email: str, password: str, specs: list[Spec]) -> list[Outcome]:
