@@ -7,6 +7,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from buynest.core.observability import logger
+from buynest.core.workflow import lift_payment_id
 from buynest.orders.runtime import order_service
 
 
@@ -19,11 +20,7 @@ class ConfirmInput(BaseModel):
     @model_validator(mode="before")
     @classmethod
     def _lift_payment_id(cls, data: Any) -> Any:
-        # the workflow passes its whole state: the authorization's result is under "payment" (absent when the
-        # order had nothing to pay)
-        if isinstance(data, dict) and "paymentId" not in data and isinstance(data.get("payment"), dict):
-            return {**data, "paymentId": data["payment"].get("paymentId")}
-        return data
+        return lift_payment_id(data)
 
 
 @logger.inject_lambda_context(correlation_id_path="orderId", clear_state=True)

@@ -11,7 +11,6 @@ from collections.abc import Sequence
 from typing import Any
 
 from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
-from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from buynest.core.events import MAX_ENTRIES_PER_CALL
@@ -27,10 +26,9 @@ def _changes(records: list[dict[str, Any]]) -> tuple[list[Outgoing], list[str]]:
     outgoing: list[Outgoing] = []
     failed: list[str] = []
     for raw in records:
-        record = DynamoDBRecord(raw)
-        sequence = record.dynamodb.sequence_number if record.dynamodb else None
+        images = raw.get("dynamodb") or {}
+        sequence = images.get("SequenceNumber")
         try:
-            images = raw.get("dynamodb", {})
             old, new = order_from_image(images.get("OldImage")), order_from_image(images.get("NewImage"))
             entries = events_for_change(old, new)
         except Exception:

@@ -88,7 +88,7 @@ class BusConsumer:
 
     def _dispatch(self, event: BusEvent) -> None:
         # to_thread runs each record in a copy of the context: these keys are this record's only
-        logger.thread_safe_append_keys(correlation_id=event.detail.metadata.correlation_id)
+        correlate(event.detail.metadata.correlation_id)
         if self._trace_entity is not None:
             _set_trace_entity(self._trace_entity)
         self._handle(event)

@@ -11,6 +11,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 from pydantic.alias_generators import to_camel
 
+from buynest.core.workflow import lift_payment_id
 from buynest.payments.domain import MAX_AMOUNT, Payment, PaymentInputError, RefundOutcome
 from buynest.payments.messages import FailureReason
 
@@ -30,14 +31,6 @@ class AuthorizeInput(TaskModel):
     user_id: Id
     amount: Annotated[int, Field(gt=0, le=MAX_AMOUNT)]
     token: Annotated[str, Field(min_length=1, max_length=256)]
-
-
-def lift_payment_id(data: Any) -> Any:
-    """The workflow keeps the authorization's result under ``payment`` (``{"orderId", ..., "payment":
-    {"paymentId", ...}}``) and passes its whole state to the next task; a flat ``paymentId`` is accepted too."""
-    if isinstance(data, dict) and "paymentId" not in data and isinstance(data.get("payment"), dict):
-        return {**data, "paymentId": data["payment"].get("paymentId")}
-    return data
 
 
 class CaptureInput(TaskModel):
