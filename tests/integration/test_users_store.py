@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -63,6 +64,28 @@ def test_argon2_hashes_are_salted_and_verify() -> None:
     assert not hasher.verify("not-a-hash", "password1")
 
 
+def test_login_rehashes_a_password_stored_with_older_parameters(aws: dict[str, Any]) -> None:
+    from argon2 import PasswordHasher, extract_parameters
+
+    from buynest.core.auth import TokenService
+    from buynest.users.service import UserService
+
+    repo = DynamoUserRepository(aws["tables"]["UsersTable"])
+    old_hash = PasswordHasher(time_cost=3, memory_cost=65536, parallelism=4).hash("password1")
+    repo.create(replace(user(), password_hash=old_hash))
+    service = UserService(repo, Argon2Hasher(), lambda: TokenService("k" * 48))
+
+    assert service.login("kim@example.com", "password1")
+
+    upgraded = repo.get("01U")
+    assert upgraded is not None and upgraded.password_hash != old_hash
+    assert extract_parameters(upgraded.password_hash).memory_cost == 19456
+    assert service.login("kim@example.com", "password1")
+    # the swap is conditional on the hash it replaces: a stale one changes nothing
+    assert not repo.replace_password_hash("01U", old_hash, "$argon2id$stale")
+    assert repo.get("01U") == upgraded
+
+
 def test_signup_login_me_through_the_handlers(aws: dict[str, Any]) -> None:
     signup, login, me = (load_handler(f"users/{n}") for n in ("signup", "login", "get_me"))
     status, created = call(
@@ -97,9 +120,10 @@ def test_the_dummy_verify_costs_a_real_verify_without_a_hash_at_start() -> None:
 
     from buynest.users.passwords import DUMMY_HASH
 
-    # the shipped dummy has exactly the default hasher's parameters, so an unknown email costs a real verify
-    default = PasswordHasher()
-    assert not default.check_needs_rehash(DUMMY_HASH)
+    # the shipped dummy has exactly the default hasher's parameters (OWASP's), so an unknown email costs a real verify
+    parameters = extract_parameters(DUMMY_HASH)
+    assert (parameters.time_cost, parameters.memory_cost, parameters.parallelism) == (2, 19456, 1)
+    assert not Argon2Hasher().needs_rehash(DUMMY_HASH)
     assert Argon2Hasher()._dummy == DUMMY_HASH
     # a hasher with other parameters makes a dummy of its own (its verify must cost what its real ones cost)
     cheap = Argon2Hasher(PasswordHasher(time_cost=1, memory_cost=8, parallelism=1))

@@ -91,6 +91,7 @@ def localstack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]
         LOCALSTACK_PORT=str(port),
         LS_VENV=str(ls_venv),
         BUYNEST_LAMBDA_PYTHON=str(function_python),
+        BUYNEST_LAMBDA_COLD_STARTS="2",
     )
     started = subprocess.run([sys.executable, BIN / "start"], env=env, capture_output=True, text=True)
     if started.returncode != 0:

@@ -294,6 +294,43 @@ def test_concurrent_invocations_run_in_parallel_processes(aws: Callable[[str], A
     assert results[0]["pid"] != results[1]["pid"]
 
 
+SLOW_INIT = """\
+import os
+import time
+
+STARTED = time.time()
+time.sleep(0.6)
+READY = time.time()
+
+
+def handler(event, context):
+    return {"pid": os.getpid(), "init": [STARTED, READY]}
+"""
+
+
+def test_a_burst_of_cold_starts_is_admitted_two_at_a_time(aws: Callable[[str], Any]) -> None:
+    # this LocalStack runs with BUYNEST_LAMBDA_COLD_STARTS=2 (conftest)
+    name = create_function(aws, f"slow-init-{uuid.uuid4().hex[:8]}", {"app.py": SLOW_INIT}, Timeout=2)
+    clients = [aws("lambda") for _ in range(6)]
+
+    def call(client: Any) -> dict[str, Any]:
+        response = client.invoke(FunctionName=name, Payload=b"{}")
+        assert "FunctionError" not in response, response["Payload"].read()
+        result: dict[str, Any] = json.loads(response["Payload"].read())
+        return result
+
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        results = list(pool.map(call, clients))
+
+    # six environments, each initialised in its own ~0.6 s, never more than two at once, none timed out
+    assert len({result["pid"] for result in results}) == 6
+    inits = [result["init"] for result in results]
+    assert all(ready - started < 1.5 for started, ready in inits)
+    most_at_once = max(sum(1 for s, r in inits if s <= moment < r) for moment, _ in inits)
+    assert most_at_once <= 2, inits
+    assert max(ready for _, ready in inits) - min(started for started, _ in inits) >= 3 * 0.6
+
+
 def test_logs_reach_cloudwatch_and_developer_log(aws: Callable[[str], Any], toolbox: str, localstack: Any) -> None:
     marker = f"marker-{uuid.uuid4().hex}"
     _, error, _ = invoke(aws, toolbox, {"marker": marker})

@@ -48,6 +48,13 @@ class FakeUserRepository:
     def clear_failures(self, email: str) -> None:
         self.attempts.pop(email, None)
 
+    def replace_password_hash(self, user_id: str, old_hash: str, new_hash: str) -> bool:
+        user = self.users.get(user_id)
+        if user is None or user.password_hash != old_hash:
+            return False
+        self.users[user_id] = replace(user, password_hash=new_hash)
+        return True
+
 
 class PlainHasher:
     """Reversible 'hash' for fast unit tests (the real one is Argon2id, tested in integration)."""
@@ -56,7 +63,11 @@ class PlainHasher:
         return "plain$" + password
 
     def verify(self, password_hash: str, password: str) -> bool:
-        return password_hash == "plain$" + password
+        return password_hash.split("$", 1)[-1] == password and password_hash.startswith(("plain$", "old$"))
+
+    def needs_rehash(self, password_hash: str) -> bool:
+        """Hashes written as ``old$<password>`` stand for hashes made with earlier parameters."""
+        return password_hash.startswith("old$")
 
     def dummy_verify(self, password: str) -> None:
         return None

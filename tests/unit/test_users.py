@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from buynest.core.auth import TokenService
@@ -13,6 +15,7 @@ from buynest.users.domain import (
 from buynest.users.service import UserService
 from tests.conftest import api_event, call, load_handler
 from tests.unit.conftest import Clock
+from tests.unit.fakes import FakeUserRepository
 
 signup = load_handler("users/signup")
 login = load_handler("users/login")
@@ -34,6 +37,21 @@ def test_login_issues_a_token_for_the_right_password_only(users: UserService, to
         users.login("lee@example.com", "wrong-password")
     with pytest.raises(InvalidCredentials):
         users.login("nobody@example.com", "password1")
+
+
+def test_login_upgrades_a_hash_made_with_older_parameters(users: UserService, user_repo: FakeUserRepository) -> None:
+    user = users.signup("han@example.com", "password1", "Han")
+    user_repo.users[user.user_id] = replace(user, password_hash="old$password1")
+
+    # a wrong password changes nothing
+    with pytest.raises(InvalidCredentials):
+        users.login("han@example.com", "wrong-password")
+    assert user_repo.users[user.user_id].password_hash == "old$password1"
+
+    # the right one logs in and is stored again with the current parameters
+    assert users.login("han@example.com", "password1")
+    assert user_repo.users[user.user_id].password_hash == "plain$password1"
+    assert users.login("han@example.com", "password1")
 
 
 def test_lockout_after_ten_failures_until_the_window_passes(users: UserService, clock: Clock) -> None:

@@ -49,7 +49,10 @@ LOG = logging.getLogger(__name__)
 
 FUNCTION_PYTHON_ENV = "BUYNEST_LAMBDA_PYTHON"
 LOCAL_DIR_ENV = "BUYNEST_LOCAL_DIR"
+COLD_STARTS_ENV = "BUYNEST_LAMBDA_COLD_STARTS"
 INIT_TIMEOUT_SECONDS = 10.0
+COLD_START_WAIT_SECONDS = 30.0
+FIRST_INVOKE_ADMISSION_SECONDS = 5.0
 _OUTPUT_TAIL_BYTES = 64 * 1024
 _KEPT_LOCALSTACK_VARIABLES = {"LOCALSTACK_HOSTNAME"}
 _DROPPED_VARIABLES = {"AWS_LAMBDA_FUNCTION_TIMEOUT"}
@@ -121,6 +124,63 @@ class _DeveloperLog:
             LOG.warning("Cannot append to %s: %s", path, error)
 
 
+class _ColdSlot:
+    """One admission to the cold phase; :meth:`release` gives it back, once, however often it is called."""
+
+    def __init__(self, semaphore: threading.BoundedSemaphore | None) -> None:
+        self._semaphore = semaphore
+        self._lock = threading.Lock()
+
+    def release(self) -> None:
+        with self._lock:
+            semaphore, self._semaphore = self._semaphore, None
+        if semaphore is not None:
+            semaphore.release()
+
+
+class _ColdStarts:
+    """Admits a bounded number of execution environments to their cold phase at a time.
+
+    On AWS every environment has CPU of its own. Here they share the host's cores with LocalStack, and a
+    cold phase (imports, then the first invocation creating its clients) is about half a second of CPU. A
+    burst of 32 cold environments on 2 cores time-sliced all together makes every one of them take ~8 s, and
+    LocalStack, which they all call, is starved with them: first invocations then hit the function timeout.
+    Admitted a few at a time (``BUYNEST_LAMBDA_COLD_STARTS``, default: the number of cores), each cold phase
+    takes its own half second and the rest wait their turn. Only the wait is added; the init and invocation
+    timeouts start when the environment is admitted. An admission ends with the first invocation, or
+    ``FIRST_INVOKE_ADMISSION_SECONDS`` into it. The wait is bounded (``COLD_START_WAIT_SECONDS``), after which
+    an environment goes ahead unadmitted, so that a cold phase that needs another one can never deadlock.
+    """
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self._semaphore = threading.BoundedSemaphore(limit)
+
+    @classmethod
+    def from_environment(cls) -> _ColdStarts:
+        value = os.environ.get(COLD_STARTS_ENV, "").strip()
+        try:
+            limit = int(value) if value else max(2, os.cpu_count() or 1)
+        except ValueError:
+            LOG.warning("%s=%s is not a number; using the number of cores", COLD_STARTS_ENV, value)
+            limit = max(2, os.cpu_count() or 1)
+        return cls(max(1, limit))
+
+    def admit(self, function_name: str, wait_seconds: float = COLD_START_WAIT_SECONDS) -> _ColdSlot:
+        if self._semaphore.acquire(timeout=wait_seconds):
+            return _ColdSlot(self._semaphore)
+        LOG.warning(
+            "%s starts cold without waiting further: %d cold starts were running for %.0f s",
+            function_name,
+            self.limit,
+            wait_seconds,
+        )
+        return _ColdSlot(None)
+
+
+_COLD_STARTS = _ColdStarts.from_environment()
+
+
 @dataclass(eq=False)
 class _RuntimeProcess:
     """One runtime process, the channel it talks through and the file its output goes to."""
@@ -132,6 +192,7 @@ class _RuntimeProcess:
     init_failure: RuntimeResult | None = None
     init_duration_ms: float | None = None
     init_output: str = ""
+    cold_slot: _ColdSlot = field(default_factory=lambda: _ColdSlot(None))
     _output_offset: int = 0
 
     def alive(self) -> bool:
@@ -176,6 +237,7 @@ class _RuntimeProcess:
             LOG.warning("Runtime process %s did not exit after SIGKILL", self.popen.pid)
         self.channel.close()
         _LIVE_PROCESSES.discard(self)
+        self.cold_slot.release()
 
 
 class _LiveProcesses:
@@ -288,6 +350,7 @@ class HostRuntimeExecutor(RuntimeExecutor):
                 started = time.perf_counter()
                 result = process.channel.invoke(event, timeout)
                 duration_ms = (time.perf_counter() - started) * 1000
+            process.cold_slot.release()
             memory_mb = process.max_memory_mb()
             if failed_in_init or result.outcome in (Outcome.TIMED_OUT, Outcome.EXITED):
                 self._discard(process)
@@ -390,23 +453,28 @@ class HostRuntimeExecutor(RuntimeExecutor):
         assert function_config.code is not None and function_config.handler
         channel = self._new_channel()
         output_path = self._workdir / "output.log"
-        with self._state_lock:
-            if self._stopped:
-                raise LambdaRuntimeException(f"Execution environment {self.id} is stopped")
-            self._server.channel = channel
-            with output_path.open("wb") as output:
-                popen = subprocess.Popen(  # noqa: S603
-                    [str(function_python()), "-m", "awslambdaric", function_config.handler],
-                    cwd=function_config.code.get_unzipped_code_location(),
-                    env=self._environment,
-                    stdin=subprocess.DEVNULL,
-                    stdout=output,
-                    stderr=subprocess.STDOUT,
-                    start_new_session=True,
-                )
-            process = _RuntimeProcess(popen, channel, output_path)
-            self._process = process
-            _LIVE_PROCESSES.add(process)
+        slot = _COLD_STARTS.admit(self._function_name)
+        try:
+            with self._state_lock:
+                if self._stopped:
+                    raise LambdaRuntimeException(f"Execution environment {self.id} is stopped")
+                self._server.channel = channel
+                with output_path.open("wb") as output:
+                    popen = subprocess.Popen(  # noqa: S603
+                        [str(function_python()), "-m", "awslambdaric", function_config.handler],
+                        cwd=function_config.code.get_unzipped_code_location(),
+                        env=self._environment,
+                        stdin=subprocess.DEVNULL,
+                        stdout=output,
+                        stderr=subprocess.STDOUT,
+                        start_new_session=True,
+                    )
+                process = _RuntimeProcess(popen, channel, output_path, cold_slot=slot)
+                self._process = process
+                _LIVE_PROCESSES.add(process)
+        except BaseException:
+            slot.release()
+            raise
         threading.Thread(
             target=lambda: channel.process_exited(popen.wait()),
             name=f"runtime-watch-{popen.pid}",
@@ -415,7 +483,14 @@ class HostRuntimeExecutor(RuntimeExecutor):
         process.init_failure = channel.wait_initialized(INIT_TIMEOUT_SECONDS)
         process.init_duration_ms = (time.perf_counter() - process.launched_at) * 1000
         process.init_output = process.read_output()
-        if process.init_failure is not None:
+        if process.init_failure is None:
+            # the first invocation creates the function's clients, so it is part of the cold phase; a long one
+            # (a consumer's whole batch) gives its admission back after FIRST_INVOKE_ADMISSION_SECONDS
+            release = threading.Timer(FIRST_INVOKE_ADMISSION_SECONDS, process.cold_slot.release)
+            release.daemon = True
+            release.start()
+        else:
+            process.cold_slot.release()
             LOG.info(
                 "Init of %s failed (%s) in environment %s",
                 self._function_name,

@@ -134,6 +134,17 @@ class DynamoUserRepository:
             raise
         return _to_user(item)
 
+    def replace_password_hash(self, user_id: str, old_hash: str, new_hash: str) -> bool:
+        """Swaps the stored hash only if it is still ``old_hash``; False when it was not (changed or gone)."""
+        item = UserItem(pk=_user_key(user_id))
+        try:
+            item.update(actions=[UserItem.passwordHash.set(new_hash)], condition=UserItem.passwordHash == old_hash)
+        except UpdateError as exc:
+            if exc.cause_response_code == "ConditionalCheckFailedException":
+                return False
+            raise
+        return True
+
     def login_attempts(self, email: str) -> LoginAttempts | None:
         try:
             item = UserItem.get(_login_key(email), consistent_read=True)
