@@ -125,8 +125,9 @@ lint: $(DEV)/.stamp ## ruff, mypy, cfn-lint
 fmt: $(DEV)/.stamp ## format and fix what ruff can
 	@$(DEV)/bin/ruff format . && $(DEV)/bin/ruff check --fix .
 
-deploy-aws: $(TOOLS)/.stamp ## deploy to a real AWS account (interactive, uses your AWS credentials)
+deploy-aws: $(DEV)/.stamp $(TOOLS)/.stamp ## deploy to a real AWS account (interactive, uses your AWS credentials)
 	@PATH="$(LOCAL)/bin:$$PATH" $(TOOLS)/bin/sam build --parallel --build-dir $(LOCAL)/aws-build
+	@$(PY) scripts/stack.py precompile $(LOCAL)/aws-build
 	@$(TOOLS)/bin/sam deploy --guided --template-file $(LOCAL)/aws-build/template.yaml --capabilities CAPABILITY_IAM CAPABILITY_AUTO_EXPAND
 
 lock: python ## re-resolve requirements-dev.txt from requirements-dev.in (needs network)

@@ -62,16 +62,16 @@ class Client:
 # ---------------------------------------------------------------- cold start
 
 
-def function_modules() -> list[tuple[str, str]]:
-    """(CodeUri dir, module) of every function in template.yaml."""
+def function_modules() -> list[tuple[str, str, str]]:
+    """(CodeUri dir, module, logical id) of every function in template.yaml, one per (CodeUri, module)."""
     sys.path.insert(0, str(ROOT))
     from tests.template import resources
 
-    found = []
-    for res in resources("AWS::Serverless::Function").values():
+    found: dict[tuple[str, str], str] = {}
+    for logical_id, res in sorted(resources("AWS::Serverless::Function").items()):
         props = res["Properties"]
-        found.append((props["CodeUri"].rstrip("/"), props["Handler"].rsplit(".", 1)[0]))
-    return sorted(set(found))
+        found.setdefault((props["CodeUri"].rstrip("/"), props["Handler"].rsplit(".", 1)[0]), logical_id)
+    return sorted((code_dir, module, logical_id) for (code_dir, module), logical_id in found.items())
 
 
 INIT_PROBE = r"""
@@ -93,11 +93,14 @@ def measure_init(python: str, paths: list[str], body: str, env: dict[str, str]) 
 
 
 def cold_starts(rounds: int) -> dict[str, Any]:
+    # the deployed artifacts (with the bytecode scripts/stack.py ships), read-only as on AWS: nothing is written
+    build = LOCAL / "sam-build"
     python = str(LOCAL / "runtime-venv" / "bin" / "python")
-    deps = str(LOCAL / "sam-build" / "DepsLayer" / "python")
-    imaging = str(LOCAL / "sam-build" / "ImagingLayer" / "python")
-    shared = str(ROOT / "layers" / "buynest" / "python")
+    deps = str(build / "DepsLayer" / "python")
+    imaging = str(build / "ImagingLayer" / "python")
+    shared = str(build / "BuynestLayer" / "python")
     env = {
+        "PYTHONDONTWRITEBYTECODE": "1",
         "PATH": os.environ.get("PATH", ""), "AWS_DEFAULT_REGION": "us-east-1", "AWS_REGION": "us-east-1",
         "AWS_ACCESS_KEY_ID": "test", "AWS_SECRET_ACCESS_KEY": "test", "AWS_LAMBDA_FUNCTION_NAME": "bench",
         "POWERTOOLS_TRACE_DISABLED": "true", "POWERTOOLS_METRICS_NAMESPACE": "Buynest",
@@ -108,8 +111,8 @@ def cold_starts(rounds: int) -> dict[str, Any]:
     floors = [measure_init(python, [deps], floor_body, env) for _ in range(rounds)]
     floor = statistics.median(floors)
     rows = []
-    for code_dir, module in function_modules():
-        paths = [str(ROOT / code_dir), imaging, deps, shared]
+    for code_dir, module, logical_id in function_modules():
+        paths = [str(build / logical_id), imaging, deps, shared]
         body = f"import {module}\nimport boto3\nboto3.client('dynamodb')"
         times = [measure_init(python, paths, body, env) for _ in range(rounds)]
         init = statistics.median(times)

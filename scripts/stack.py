@@ -99,6 +99,28 @@ def run(step: str, cmd: list[str], fatal: bool = True) -> bool:
     return True
 
 
+def precompile(build_dir: Path) -> None:
+    """Ships bytecode: compiles every module of the built functions and layers to ``checked-hash`` .pyc files.
+
+    ``sam build`` leaves bytecode out of its artifacts, and on AWS the code (``/var/task``, ``/opt``) is read-only,
+    so without this every cold start would compile every module it imports from source (~0.5 s of CPU for an
+    API function here), every time. ``checked-hash`` pycs stay valid after the zip round trip, which does not keep
+    file times, and can never be stale: the interpreter checks them against the source's hash, not its mtime.
+    The bytecode must come from the runtime's Python minor version (python3.13, as in template.yaml)."""
+    import compileall
+    import py_compile
+
+    if sys.version_info[:2] != (3, 13):
+        print(f"==> precompile: skipped, Python {sys.version_info[0]}.{sys.version_info[1]} is not the runtime's 3.13")
+        return
+    started = time.monotonic()
+    # quiet=2: vendored files that are not Python 3 (templates, test data) are left as they are
+    compileall.compile_dir(
+        str(build_dir), quiet=2, workers=0, invalidation_mode=py_compile.PycInvalidationMode.CHECKED_HASH
+    )
+    print(f"==> precompile: done in {time.monotonic() - started:.1f}s", flush=True)
+
+
 def stack_status() -> str | None:
     try:
         return str(cfn().describe_stacks(StackName=STACK)["Stacks"][0]["StackStatus"])
@@ -127,6 +149,7 @@ def deploy(force: bool) -> None:
         "sam-build",
         [sam, "build", "--cached", "--parallel", "--build-dir", str(build_dir), "--cache-dir", str(cache_dir)],
     )
+    precompile(build_dir)
     deploy_cmd = [
         sam, "deploy", "--template-file", str(build_dir / "template.yaml"), "--stack-name", STACK,
         "--resolve-s3", "--capabilities", "CAPABILITY_IAM", "CAPABILITY_AUTO_EXPAND",
@@ -154,9 +177,12 @@ def main() -> None:
     d = sub.add_parser("deploy")
     d.add_argument("--force", action="store_true")
     sub.add_parser("url")
+    sub.add_parser("precompile").add_argument("build_dir", type=Path)
     args = parser.parse_args()
     if args.cmd == "deploy":
         deploy(args.force)
+    elif args.cmd == "precompile":
+        precompile(args.build_dir)
     else:
         path = LOCAL / "outputs.json"
         if not path.exists():
