@@ -95,6 +95,7 @@ def measure_init(python: str, paths: list[str], body: str, env: dict[str, str]) 
 def cold_starts(rounds: int) -> dict[str, Any]:
     # the deployed artifacts (with the bytecode scripts/stack.py ships), read-only as on AWS: nothing is written
     build = LOCAL / "sam-build"
+    modules = function_modules()
     python = str(LOCAL / "runtime-venv" / "bin" / "python")
     deps = str(build / "DepsLayer" / "python")
     imaging = str(build / "ImagingLayer" / "python")
@@ -107,11 +108,16 @@ def cold_starts(rounds: int) -> dict[str, Any]:
         "POWERTOOLS_SERVICE_NAME": "bench",
         "EVENT_BUS_NAME": "buynest",
     }  # fmt: skip
+    # plus the functions' own constant settings from the template's Globals (PYDANTIC_DISABLE_PLUGINS, ...)
+    from tests.template import template
+
+    variables = template()["Globals"]["Function"]["Environment"]["Variables"]
+    env.update({key: value for key, value in variables.items() if isinstance(value, str)})
     floor_body = "import boto3\nboto3.client('dynamodb')"
     floors = [measure_init(python, [deps], floor_body, env) for _ in range(rounds)]
     floor = statistics.median(floors)
     rows = []
-    for code_dir, module, logical_id in function_modules():
+    for code_dir, module, logical_id in modules:
         paths = [str(build / logical_id), imaging, deps, shared]
         body = f"import {module}\nimport boto3\nboto3.client('dynamodb')"
         times = [measure_init(python, paths, body, env) for _ in range(rounds)]
