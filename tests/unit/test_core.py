@@ -123,3 +123,36 @@ def test_backoff_gives_up_with_the_last_conflict_and_lets_other_errors_through()
     with pytest.raises(ValueError, match="not a conflict"):
         backoff.retrying(broken, KeyError)
     assert len(pauses) == 2
+
+
+def test_a_lazy_object_is_built_once_even_by_concurrent_first_calls() -> None:
+    import threading
+    import time
+    from concurrent.futures import ThreadPoolExecutor
+
+    from buynest.core.lazy import Lazy
+
+    builds: list[object] = []
+    gate = threading.Barrier(8)
+
+    def build() -> object:
+        time.sleep(0.02)  # a client takes time to build: the other first callers arrive meanwhile
+        builds.append(object())
+        return builds[-1]
+
+    lazy = Lazy(build)
+
+    def first_call(_: int) -> object:
+        gate.wait()
+        return lazy()
+
+    with ThreadPoolExecutor(8) as pool:
+        seen = set(map(id, pool.map(first_call, range(8))))
+    assert len(builds) == 1 and seen == {id(builds[0])}
+
+    # a test installs its own; None makes the next call build again
+    fake = object()
+    lazy.set(fake)
+    assert lazy() is fake
+    lazy.set(None)
+    assert lazy() is builds[1] and len(builds) == 2

@@ -11,6 +11,7 @@ import jwt
 
 from buynest.core.config import env_int, env_str
 from buynest.core.errors import Forbidden, Unauthorized
+from buynest.core.lazy import Lazy
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.event_handler import APIGatewayRestResolver
@@ -65,24 +66,16 @@ class TokenService:
         return Principal(user_id=claims["sub"], role=role)
 
 
-_tokens: TokenService | None = None
+def _build_token_service() -> TokenService:
+    """The key is fetched from Secrets Manager once (Powertools parameters, cached for 5 minutes)."""
+    from aws_lambda_powertools.utilities import parameters
+
+    key = parameters.get_secret(env_str("AUTH_SECRET_ARN"), max_age=300)
+    return TokenService(str(key), ttl_seconds=env_int("TOKEN_TTL_SECONDS", 3600))
 
 
-def token_service() -> TokenService:
-    """The container's token service; the key is fetched from Secrets Manager once and cached for 5 minutes."""
-    global _tokens
-    if _tokens is None:
-        from aws_lambda_powertools.utilities import parameters
-
-        key = parameters.get_secret(env_str("AUTH_SECRET_ARN"), max_age=300)
-        _tokens = TokenService(str(key), ttl_seconds=env_int("TOKEN_TTL_SECONDS", 3600))
-    return _tokens
-
-
-def set_token_service(service: TokenService | None) -> None:
-    """Install a token service (tests, tools) instead of the one built from the environment."""
-    global _tokens
-    _tokens = service
+token_service = Lazy(_build_token_service)
+set_token_service = token_service.set
 
 
 def bearer_token(app: APIGatewayRestResolver) -> str:

@@ -19,6 +19,7 @@ from pydantic.alias_generators import to_camel
 
 from buynest.core.config import env_str
 from buynest.core.ids import new_id, now_iso
+from buynest.core.lazy import Lazy
 
 EVENT_VERSION = 1
 MAX_ENTRIES_PER_CALL = 10
@@ -88,22 +89,14 @@ class EventPublishError(RuntimeError):
     """The bus refused some entries; the caller's work is retried (SQS redelivery), so nothing is lost."""
 
 
-_client: Any = None
+def _build_events_client() -> Any:
+    import boto3
+
+    return boto3.client("events")
 
 
-def _events_client() -> Any:
-    global _client
-    if _client is None:
-        import boto3
-
-        _client = boto3.client("events")
-    return _client
-
-
-def set_events_client(client: Any) -> None:
-    """Install an EventBridge client (tests, tools) instead of the lazily created one; None resets."""
-    global _client
-    _client = client
+_events_client = Lazy(_build_events_client)
+set_events_client = _events_client.set
 
 
 class EventBridgePublisher:

@@ -5,26 +5,21 @@ from __future__ import annotations
 
 from typing import Any
 
+from buynest.core.lazy import Lazy
+
 LINK_TTL_SECONDS = 3600
 
-_client: Any = None
+
+def _build_s3_client() -> Any:
+    """SigV4, as pre-signed POST policies need."""
+    import boto3
+    from botocore.config import Config
+
+    return boto3.client("s3", config=Config(signature_version="s3v4"))
 
 
-def s3_client() -> Any:
-    """The S3 client, created on first use (SigV4, as pre-signed POST policies need) and kept for the container."""
-    global _client
-    if _client is None:
-        import boto3
-        from botocore.config import Config
-
-        _client = boto3.client("s3", config=Config(signature_version="s3v4"))
-    return _client
-
-
-def set_s3_client(client: Any) -> None:
-    """Install an S3 client (tests, tools) instead of the lazily created one; None resets."""
-    global _client
-    _client = client
+s3_client = Lazy(_build_s3_client)
+set_s3_client = s3_client.set
 
 
 class S3PresignedLinks:

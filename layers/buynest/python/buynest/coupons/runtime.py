@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from buynest.core.config import env_str
+from buynest.core.lazy import Lazy
 from buynest.coupons.service import CouponRepository, CouponSaga, CouponService
 
 
@@ -26,47 +27,32 @@ class CouponsEventSettings:
         return cls(event_bus_name=env_str("EVENT_BUS_NAME"))
 
 
-_repo: CouponRepository | None = None
-_service: CouponService | None = None
-_saga: CouponSaga | None = None
+def _build_repository() -> CouponRepository:
+    from buynest.coupons.store import DynamoCouponRepository
+
+    return DynamoCouponRepository(CouponsSettings.from_env().coupons_table)
 
 
-def _repository() -> CouponRepository:
-    global _repo
-    if _repo is None:
-        from buynest.coupons.store import DynamoCouponRepository
+def _build_saga() -> CouponSaga:
+    from buynest.core.events import EventBridgePublisher
 
-        _repo = DynamoCouponRepository(CouponsSettings.from_env().coupons_table)
-    return _repo
+    return CouponSaga(_repository(), EventBridgePublisher(CouponsEventSettings.from_env().event_bus_name))
 
 
-def coupon_service() -> CouponService:
-    global _service
-    if _service is None:
-        _service = CouponService(_repository())
-    return _service
-
-
-def coupon_saga() -> CouponSaga:
-    global _saga
-    if _saga is None:
-        from buynest.core.events import EventBridgePublisher
-
-        _saga = CouponSaga(_repository(), EventBridgePublisher(CouponsEventSettings.from_env().event_bus_name))
-    return _saga
+_repository = Lazy(_build_repository)
+coupon_service = Lazy(lambda: CouponService(_repository()))
+coupon_saga = Lazy(_build_saga)
 
 
 def set_coupon_service(service: CouponService | None) -> None:
-    """Install a service built on fakes (unit tests) instead of the DynamoDB one; None resets."""
-    global _service, _repo
-    _service = service
+    """Install a service built on fakes (unit tests) instead of the DynamoDB one; None resets (the table too)."""
+    coupon_service.set(service)
     if service is None:
-        _repo = None
+        _repository.set(None)
 
 
 def set_coupon_saga(saga: CouponSaga | None) -> None:
-    """Install a saga built on fakes (tests) instead of the DynamoDB/EventBridge one; None resets."""
-    global _saga, _repo
-    _saga = saga
+    """Install a saga built on fakes (tests) instead of the DynamoDB/EventBridge one; None resets (the table too)."""
+    coupon_saga.set(saga)
     if saga is None:
-        _repo = None
+        _repository.set(None)

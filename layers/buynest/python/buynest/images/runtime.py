@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from buynest.core.config import ConfigError, env_int, env_str
+from buynest.core.lazy import Lazy
 from buynest.images.domain import MAX_IMAGES_PER_PRODUCT, UPLOAD_TTL_SECONDS
 from buynest.images.service import ImageProcessor, ImageService
 
@@ -41,51 +42,35 @@ class ImagesEventSettings:
         return cls(event_bus_name=env_str("EVENT_BUS_NAME"))
 
 
-_service: ImageService | None = None
-_processor: ImageProcessor | None = None
+def _build_image_service() -> ImageService:
+    from buynest.images.storage import S3ImageStorage
+    from buynest.images.store import DynamoImageRepository
+
+    settings = ImagesSettings.from_env()
+    return ImageService(
+        DynamoImageRepository(settings.products_table),
+        S3ImageStorage(settings.images_bucket),
+        upload_ttl_seconds=settings.upload_ttl_seconds,
+        max_images=settings.max_images,
+    )
 
 
-def image_service() -> ImageService:
-    global _service
-    if _service is None:
-        from buynest.images.storage import S3ImageStorage
-        from buynest.images.store import DynamoImageRepository
+def _build_image_processor() -> ImageProcessor:
+    from buynest.core.events import EventBridgePublisher
+    from buynest.images.imaging import PillowInspector
+    from buynest.images.storage import S3ImageStorage
+    from buynest.images.store import DynamoImageRepository
 
-        settings = ImagesSettings.from_env()
-        _service = ImageService(
-            DynamoImageRepository(settings.products_table),
-            S3ImageStorage(settings.images_bucket),
-            upload_ttl_seconds=settings.upload_ttl_seconds,
-            max_images=settings.max_images,
-        )
-    return _service
-
-
-def image_processor() -> ImageProcessor:
-    global _processor
-    if _processor is None:
-        from buynest.core.events import EventBridgePublisher
-        from buynest.images.imaging import PillowInspector
-        from buynest.images.storage import S3ImageStorage
-        from buynest.images.store import DynamoImageRepository
-
-        settings = ImagesSettings.from_env()
-        _processor = ImageProcessor(
-            DynamoImageRepository(settings.products_table),
-            S3ImageStorage(settings.images_bucket),
-            PillowInspector(),
-            EventBridgePublisher(ImagesEventSettings.from_env().event_bus_name),
-        )
-    return _processor
+    settings = ImagesSettings.from_env()
+    return ImageProcessor(
+        DynamoImageRepository(settings.products_table),
+        S3ImageStorage(settings.images_bucket),
+        PillowInspector(),
+        EventBridgePublisher(ImagesEventSettings.from_env().event_bus_name),
+    )
 
 
-def set_image_service(service: ImageService | None) -> None:
-    """Install a service built on fakes (tests) instead of the DynamoDB/S3 one; None resets."""
-    global _service
-    _service = service
-
-
-def set_image_processor(processor: ImageProcessor | None) -> None:
-    """Install a processor built on fakes (tests) instead of the DynamoDB/S3/Pillow/EventBridge one; None resets."""
-    global _processor
-    _processor = processor
+image_service = Lazy(_build_image_service)
+set_image_service = image_service.set
+image_processor = Lazy(_build_image_processor)
+set_image_processor = image_processor.set

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from buynest.core.config import env_int, env_str
+from buynest.core.lazy import Lazy
 from buynest.orders.domain import IdempotencyInProgress, IdempotencyKeyReused, Order
 from buynest.orders.service import OrderService
 
@@ -54,49 +55,31 @@ class StepFunctionsWorkflow:
             return
 
 
-_service: OrderService | None = None
+def _build_order_service() -> OrderService:
+    from buynest.core.events import EventBridgePublisher
+    from buynest.orders.store import DynamoCatalog, DynamoOrderRepository
+
+    settings = OrdersSettings.from_env()
+    return OrderService(
+        DynamoOrderRepository(settings.orders_table),
+        DynamoCatalog(settings.products_table),
+        StepFunctionsWorkflow(settings.state_machine_arn),
+        EventBridgePublisher(),
+        pending_timeout=settings.pending_timeout,
+    )
 
 
-def order_service() -> OrderService:
-    global _service
-    if _service is None:
-        from buynest.core.events import EventBridgePublisher
-        from buynest.orders.store import DynamoCatalog, DynamoOrderRepository
-
-        settings = OrdersSettings.from_env()
-        _service = OrderService(
-            DynamoOrderRepository(settings.orders_table),
-            DynamoCatalog(settings.products_table),
-            StepFunctionsWorkflow(settings.state_machine_arn),
-            EventBridgePublisher(),
-            pending_timeout=settings.pending_timeout,
-        )
-    return _service
-
-
-_publisher: Any = None
-
-
-def order_events_publisher() -> Any:
+def _build_order_events_publisher() -> Any:
     """The outbox's publisher (EventBridge, bus ``EVENT_BUS_NAME``)."""
-    global _publisher
-    if _publisher is None:
-        from buynest.core.events import EventBridgePublisher
+    from buynest.core.events import EventBridgePublisher
 
-        _publisher = EventBridgePublisher()
-    return _publisher
+    return EventBridgePublisher()
 
 
-def set_order_events_publisher(publisher: Any) -> None:
-    """Replace the outbox's publisher (tests); None makes the next call build the real one."""
-    global _publisher
-    _publisher = publisher
-
-
-def set_order_service(service: OrderService | None) -> None:
-    """Install a service built on fakes (unit tests) instead of the AWS one."""
-    global _service
-    _service = service
+order_service = Lazy(_build_order_service)
+set_order_service = order_service.set
+order_events_publisher = Lazy(_build_order_events_publisher)
+set_order_events_publisher = order_events_publisher.set
 
 
 _idempotent_place: Callable[..., dict[str, Any]] | None = None

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from buynest.core.config import env_str
+from buynest.core.lazy import Lazy
 from buynest.payments.service import PaymentService
 
 
@@ -18,23 +19,15 @@ class PaymentsSettings:
         return cls(payments_table=env_str("PAYMENTS_TABLE"), event_bus_name=env_str("EVENT_BUS_NAME"))
 
 
-_service: PaymentService | None = None
+def _build_payment_service() -> PaymentService:
+    from buynest.core.events import EventBridgePublisher
+    from buynest.payments.store import DynamoPaymentRepository
+
+    settings = PaymentsSettings.from_env()
+    return PaymentService(
+        DynamoPaymentRepository(settings.payments_table), EventBridgePublisher(settings.event_bus_name)
+    )
 
 
-def payment_service() -> PaymentService:
-    global _service
-    if _service is None:
-        from buynest.core.events import EventBridgePublisher
-        from buynest.payments.store import DynamoPaymentRepository
-
-        settings = PaymentsSettings.from_env()
-        _service = PaymentService(
-            DynamoPaymentRepository(settings.payments_table), EventBridgePublisher(settings.event_bus_name)
-        )
-    return _service
-
-
-def set_payment_service(service: PaymentService | None) -> None:
-    """Install a service built on fakes (tests) instead of the DynamoDB/EventBridge one; None resets."""
-    global _service
-    _service = service
+payment_service = Lazy(_build_payment_service)
+set_payment_service = payment_service.set

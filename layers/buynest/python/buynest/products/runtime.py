@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from buynest.core.config import env_str
+from buynest.core.lazy import Lazy
 from buynest.products.service import ProductService
 
 if TYPE_CHECKING:
@@ -23,25 +24,17 @@ class ProductsSettings:
         return cls(products_table=env_str("PRODUCTS_TABLE"), images_bucket=os.environ.get("IMAGES_BUCKET") or None)
 
 
-_service: ProductService | None = None
+def _build_product_service() -> ProductService:
+    from buynest.core.s3 import S3PresignedLinks
+    from buynest.products.store import DynamoProductRepository
+
+    settings = ProductsSettings.from_env()
+    links = S3PresignedLinks(settings.images_bucket) if settings.images_bucket else None
+    return ProductService(DynamoProductRepository(settings.products_table), links)
 
 
-def product_service() -> ProductService:
-    global _service
-    if _service is None:
-        from buynest.core.s3 import S3PresignedLinks
-        from buynest.products.store import DynamoProductRepository
-
-        settings = ProductsSettings.from_env()
-        links = S3PresignedLinks(settings.images_bucket) if settings.images_bucket else None
-        _service = ProductService(DynamoProductRepository(settings.products_table), links)
-    return _service
-
-
-def set_product_service(service: ProductService | None) -> None:
-    """Install a service built on fakes (unit tests) instead of the DynamoDB one."""
-    global _service
-    _service = service
+product_service = Lazy(_build_product_service)
+set_product_service = product_service.set
 
 
 @dataclass(frozen=True)
@@ -54,24 +47,15 @@ class StockSagaSettings:
         return cls(products_table=env_str("PRODUCTS_TABLE"), event_bus_name=env_str("EVENT_BUS_NAME"))
 
 
-_stock_saga: StockSaga | None = None
+def _build_stock_saga() -> StockSaga:
+    """The stock side of the order saga on the products table and the bus."""
+    from buynest.core.events import EventBridgePublisher
+    from buynest.products.saga import StockSaga
+    from buynest.products.store import DynamoStockLedger
+
+    settings = StockSagaSettings.from_env()
+    return StockSaga(DynamoStockLedger(settings.products_table), EventBridgePublisher(settings.event_bus_name))
 
 
-def stock_saga() -> StockSaga:
-    """The stock side of the order saga on the products table and the bus, built on first use."""
-    global _stock_saga
-    if _stock_saga is None:
-        from buynest.core.events import EventBridgePublisher
-        from buynest.products.saga import StockSaga
-        from buynest.products.store import DynamoStockLedger
-
-        settings = StockSagaSettings.from_env()
-        ledger = DynamoStockLedger(settings.products_table)
-        _stock_saga = StockSaga(ledger, EventBridgePublisher(settings.event_bus_name))
-    return _stock_saga
-
-
-def set_stock_saga(saga: StockSaga | None) -> None:
-    """Install a saga built on fakes (tests) instead of the DynamoDB/EventBridge one; None resets."""
-    global _stock_saga
-    _stock_saga = saga
+stock_saga = Lazy(_build_stock_saga)
+set_stock_saga = stock_saga.set

@@ -3,18 +3,8 @@
 from __future__ import annotations
 
 from buynest.core.config import env_str
+from buynest.core.lazy import Lazy
 from buynest.stats.store import DynamoStatsStore
 
-_store: DynamoStatsStore | None = None
-
-
-def stats_store() -> DynamoStatsStore:
-    global _store
-    if _store is None:
-        _store = DynamoStatsStore(env_str("STATS_TABLE"))
-    return _store
-
-
-def set_stats_store(store: DynamoStatsStore | None) -> None:
-    global _store
-    _store = store
+stats_store = Lazy(lambda: DynamoStatsStore(env_str("STATS_TABLE")))
+set_stats_store = stats_store.set

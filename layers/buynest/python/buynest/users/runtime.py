@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 
 from buynest.core.auth import token_service
 from buynest.core.config import env_str
+from buynest.core.lazy import Lazy
 from buynest.users.service import UserService
 
 if TYPE_CHECKING:
@@ -22,24 +23,16 @@ class UsersSettings:
         return cls(users_table=env_str("USERS_TABLE"))
 
 
-_service: UserService | None = None
+def _build_user_service() -> UserService:
+    from buynest.users.passwords import Argon2Hasher
+    from buynest.users.store import DynamoUserRepository
+
+    settings = UsersSettings.from_env()
+    return UserService(DynamoUserRepository(settings.users_table), Argon2Hasher(), token_service)
 
 
-def user_service() -> UserService:
-    global _service
-    if _service is None:
-        from buynest.users.passwords import Argon2Hasher
-        from buynest.users.store import DynamoUserRepository
-
-        settings = UsersSettings.from_env()
-        _service = UserService(DynamoUserRepository(settings.users_table), Argon2Hasher(), token_service)
-    return _service
-
-
-def set_user_service(service: UserService | None) -> None:
-    """Install a service built on fakes (unit tests) instead of the DynamoDB one."""
-    global _service
-    _service = service
+user_service = Lazy(_build_user_service)
+set_user_service = user_service.set
 
 
 @dataclass(frozen=True)
@@ -52,24 +45,15 @@ class PointsSagaSettings:
         return cls(users_table=env_str("USERS_TABLE"), event_bus_name=env_str("EVENT_BUS_NAME"))
 
 
-_points_saga: PointsSaga | None = None
+def _build_points_saga() -> PointsSaga:
+    """The points side of the order saga on the users table and the bus."""
+    from buynest.core.events import EventBridgePublisher
+    from buynest.users.saga import PointsSaga
+    from buynest.users.store import DynamoPointsLedger
+
+    settings = PointsSagaSettings.from_env()
+    return PointsSaga(DynamoPointsLedger(settings.users_table), EventBridgePublisher(settings.event_bus_name))
 
 
-def points_saga() -> PointsSaga:
-    """The points side of the order saga on the users table and the bus, built on first use."""
-    global _points_saga
-    if _points_saga is None:
-        from buynest.core.events import EventBridgePublisher
-        from buynest.users.saga import PointsSaga
-        from buynest.users.store import DynamoPointsLedger
-
-        settings = PointsSagaSettings.from_env()
-        ledger = DynamoPointsLedger(settings.users_table)
-        _points_saga = PointsSaga(ledger, EventBridgePublisher(settings.event_bus_name))
-    return _points_saga
-
-
-def set_points_saga(saga: PointsSaga | None) -> None:
-    """Install a saga built on fakes (tests) instead of the DynamoDB/EventBridge one; None resets."""
-    global _points_saga
-    _points_saga = saga
+points_saga = Lazy(_build_points_saga)
+set_points_saga = points_saga.set
