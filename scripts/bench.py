@@ -32,6 +32,9 @@ import requests
 from make_admin import invoke_make_admin
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+from tests.template import resources, template  # noqa: E402  (template.yaml, read the way the tests read it)
+
 LOCAL = Path(os.environ.get("BUYNEST_LOCAL_DIR", ROOT / ".local"))
 FINAL = {"CONFIRMED", "FAILED", "CANCELLED"}
 
@@ -64,9 +67,6 @@ class Client:
 
 def function_modules() -> list[tuple[str, str, str]]:
     """(CodeUri dir, module, logical id) of every function in template.yaml, one per (CodeUri, module)."""
-    sys.path.insert(0, str(ROOT))
-    from tests.template import resources
-
     found: dict[tuple[str, str], str] = {}
     for logical_id, res in sorted(resources("AWS::Serverless::Function").items()):
         props = res["Properties"]
@@ -95,7 +95,6 @@ def measure_init(python: str, paths: list[str], body: str, env: dict[str, str]) 
 def cold_starts(rounds: int) -> dict[str, Any]:
     # the deployed artifacts (with the bytecode scripts/stack.py ships), read-only as on AWS: nothing is written
     build = LOCAL / "sam-build"
-    modules = function_modules()
     python = str(LOCAL / "runtime-venv" / "bin" / "python")
     deps = str(build / "DepsLayer" / "python")
     imaging = str(build / "ImagingLayer" / "python")
@@ -109,15 +108,13 @@ def cold_starts(rounds: int) -> dict[str, Any]:
         "EVENT_BUS_NAME": "buynest",
     }  # fmt: skip
     # plus the functions' own constant settings from the template's Globals (PYDANTIC_DISABLE_PLUGINS, ...)
-    from tests.template import template
-
     variables = template()["Globals"]["Function"]["Environment"]["Variables"]
     env.update({key: value for key, value in variables.items() if isinstance(value, str)})
     floor_body = "import boto3\nboto3.client('dynamodb')"
     floors = [measure_init(python, [deps], floor_body, env) for _ in range(rounds)]
     floor = statistics.median(floors)
     rows = []
-    for code_dir, module, logical_id in modules:
+    for code_dir, module, logical_id in function_modules():
         paths = [str(build / logical_id), imaging, deps, shared]
         body = f"import {module}\nimport boto3\nboto3.client('dynamodb')"
         times = [measure_init(python, paths, body, env) for _ in range(rounds)]

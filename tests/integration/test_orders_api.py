@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from buynest.core.auth import TokenService, set_token_service
+from buynest.core.lazy import Lazy
 from buynest.orders.runtime import set_order_service
 from buynest.orders.service import OrderService
 from buynest.orders.store import DynamoCatalog, DynamoOrderRepository
@@ -44,7 +45,7 @@ def orders(aws: dict[str, Any], monkeypatch: pytest.MonkeyPatch) -> Iterator[dic
     set_order_service(service)
     import buynest.orders.runtime as runtime
 
-    monkeypatch.setattr(runtime, "_idempotent_place", None)
+    monkeypatch.setattr(runtime, "_idempotent", Lazy(runtime._build_idempotent_place))
     yield {"alice": tokens.issue("alice", "customer"), "bob": tokens.issue("bob", "customer"),
            "admin": tokens.issue("root", "admin"), "ddb": aws["ddb"], "tables": tables}  # fmt: skip
     set_order_service(None)

@@ -19,6 +19,7 @@ from pydantic import BaseModel, ValidationError
 
 import buynest.orders.runtime as orders_runtime
 from buynest.core.auth import ROLES, TokenService
+from buynest.core.lazy import Lazy
 from buynest.coupons.domain import DISCOUNT_TYPES, iso_from_epoch, normalize_code
 from buynest.coupons.runtime import set_coupon_service
 from buynest.coupons.schemas import CreateCoupon
@@ -343,8 +344,7 @@ def orders(tokens: TokenService, monkeypatch: pytest.MonkeyPatch) -> Iterator[Or
     def place(request: dict[str, Any]) -> dict[str, Any]:
         return service.place(request["userId"], PlaceOrder.model_validate(request["body"])).public()
 
-    monkeypatch.setattr(orders_runtime, "_idempotent_place", place)
-    monkeypatch.setattr(orders_runtime, "_idempotency_config", _NoIdempotencyConfig())
+    monkeypatch.setattr(orders_runtime, "_idempotent", Lazy(lambda: (_NoIdempotencyConfig(), place)))
     yield service
     set_order_service(None)
 

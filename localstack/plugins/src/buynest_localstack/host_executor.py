@@ -159,11 +159,12 @@ class _ColdStarts:
     @classmethod
     def from_environment(cls) -> _ColdStarts:
         value = os.environ.get(COLD_STARTS_ENV, "").strip()
-        try:
-            limit = int(value) if value else max(2, os.cpu_count() or 1)
-        except ValueError:
-            LOG.warning("%s=%s is not a number; using the number of cores", COLD_STARTS_ENV, value)
-            limit = max(2, os.cpu_count() or 1)
+        limit = max(2, os.cpu_count() or 1)
+        if value:
+            try:
+                limit = int(value)
+            except ValueError:
+                LOG.warning("%s=%s is not a number; using the number of cores", COLD_STARTS_ENV, value)
         return cls(max(1, limit))
 
     def admit(self, function_name: str, wait_seconds: float = COLD_START_WAIT_SECONDS) -> _ColdSlot:

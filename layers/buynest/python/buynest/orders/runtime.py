@@ -82,41 +82,43 @@ order_events_publisher = Lazy(_build_order_events_publisher)
 set_order_events_publisher = order_events_publisher.set
 
 
-_idempotent_place: Callable[..., dict[str, Any]] | None = None
-_idempotency_config: Any = None
+def _build_idempotent_place() -> tuple[Any, Callable[..., dict[str, Any]]]:
+    """Powertools' idempotency config and the order placement it wraps (DynamoDB ``IDEMPOTENCY_TABLE``)."""
+    from aws_lambda_powertools.utilities.idempotency import (
+        DynamoDBPersistenceLayer,
+        IdempotencyConfig,
+        idempotent_function,
+    )
+
+    from buynest.orders.schemas import PlaceOrder
+
+    config = IdempotencyConfig(
+        event_key_jmespath="[userId, key]",
+        payload_validation_jmespath="body",
+        raise_on_no_idempotency_key=True,
+        expires_after_seconds=24 * 3600,
+    )
+    persistence = DynamoDBPersistenceLayer(table_name=env_str("IDEMPOTENCY_TABLE"))
+
+    @idempotent_function(data_keyword_argument="request", persistence_store=persistence, config=config)
+    def place(request: dict[str, Any]) -> dict[str, Any]:
+        order = order_service().place(request["userId"], PlaceOrder.model_validate(request["body"]))
+        return order.public()
+
+    return config, place
+
+
+_idempotent = Lazy(_build_idempotent_place)
 
 
 def idempotent_place(lambda_context: Any) -> Callable[..., dict[str, Any]]:
-    """``POST /orders`` behind Powertools' idempotency utility (DynamoDB ``IDEMPOTENCY_TABLE``): the key is the
-    customer and their ``Idempotency-Key``; the same key with another body is refused, a repeat still in progress
-    is refused, a finished one gets the stored response and creates nothing."""
-    global _idempotent_place, _idempotency_config
-    if _idempotent_place is None:
-        from aws_lambda_powertools.utilities.idempotency import (
-            DynamoDBPersistenceLayer,
-            IdempotencyConfig,
-            idempotent_function,
-        )
-
-        from buynest.orders.schemas import PlaceOrder
-
-        _idempotency_config = IdempotencyConfig(
-            event_key_jmespath="[userId, key]",
-            payload_validation_jmespath="body",
-            raise_on_no_idempotency_key=True,
-            expires_after_seconds=24 * 3600,
-        )
-        persistence = DynamoDBPersistenceLayer(table_name=env_str("IDEMPOTENCY_TABLE"))
-
-        @idempotent_function(data_keyword_argument="request", persistence_store=persistence, config=_idempotency_config)
-        def place(request: dict[str, Any]) -> dict[str, Any]:
-            order = order_service().place(request["userId"], PlaceOrder.model_validate(request["body"]))
-            return order.public()
-
-        _idempotent_place = place
+    """``POST /orders`` behind Powertools' idempotency utility: the key is the customer and their
+    ``Idempotency-Key``; the same key with another body is refused, a repeat still in progress is refused, a
+    finished one gets the stored response and creates nothing."""
+    config, place = _idempotent()
     if lambda_context is not None:
-        _idempotency_config.register_lambda_context(lambda_context)
-    return _idempotent_place
+        config.register_lambda_context(lambda_context)
+    return place
 
 
 def place_order(user_id: str, key: str, body: dict[str, Any], lambda_context: Any) -> dict[str, Any]:

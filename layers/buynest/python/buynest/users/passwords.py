@@ -26,7 +26,7 @@ class Argon2Hasher:
 
     def __init__(self, hasher: PasswordHasher | None = None) -> None:
         self._hasher = hasher or default_hasher()
-        needs_own = self._hasher.check_needs_rehash(DUMMY_HASH)
+        needs_own = self.needs_rehash(DUMMY_HASH)
         self._dummy = self._hasher.hash("buynest-timing-equaliser") if needs_own else DUMMY_HASH
 
     def hash(self, password: str) -> str:
