@@ -445,22 +445,23 @@ def routes() -> list[Route]:
             found.append(
                 Route(
                     rule=name,
-                    sources=frozenset(pattern["source"]) if "source" in pattern else None,
-                    detail_types=_detail_types(pattern),
+                    sources=_values(pattern, "source"),
+                    detail_types=_values(pattern, "detail-type"),
                     consumer=consumer,
                 )
             )
     return found
 
 
-def _detail_types(pattern: Mapping[str, Any]) -> frozenset[str] | None:
-    """The detail-types a pattern can match: its own list, or the union over its ``$or`` branches (None: any)."""
-    if "detail-type" in pattern:
-        return frozenset(pattern["detail-type"])
+def _values(pattern: Mapping[str, Any], key: str) -> frozenset[str] | None:
+    """The values of ``key`` (``source``, ``detail-type``) a pattern can match: its own list, or the union over its
+    ``$or`` branches (None: any)."""
+    if key in pattern:
+        return frozenset(pattern[key])
     branches = pattern.get("$or")
     if not branches:
         return None
-    per_branch = [_detail_types(branch) for branch in branches]
+    per_branch = [_values(branch, key) for branch in branches]
     if any(types is None for types in per_branch):
         return None
     return frozenset().union(*(t for t in per_branch if t is not None))

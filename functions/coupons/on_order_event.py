@@ -10,7 +10,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from buynest.core.consumer import BusConsumer
 from buynest.core.events import BusEvent
 from buynest.core.observability import logger, tracer
-from buynest.coupons.messages import parse_order_event
+from buynest.coupons.messages import TRUSTED_SOURCES, parse_order_event
 from buynest.coupons.runtime import coupon_saga
 
 
@@ -22,7 +22,7 @@ def handle(event: BusEvent) -> None:
     coupon_saga().handle(order_event, event.detail.metadata.correlation_id)
 
 
-consumer = BusConsumer(handle)
+consumer = BusConsumer(handle, TRUSTED_SOURCES)
 
 
 @logger.inject_lambda_context(clear_state=True)

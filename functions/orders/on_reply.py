@@ -9,7 +9,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from buynest.core.consumer import BusConsumer
 from buynest.core.events import BusEvent
 from buynest.core.observability import logger, tracer
-from buynest.orders.messages import REPLY_PARTS
+from buynest.orders.messages import REPLY_PARTS, TRUSTED_SOURCES
 from buynest.orders.runtime import order_service
 
 
@@ -21,7 +21,7 @@ def handle(event: BusEvent) -> None:
     order_service().on_reply(event.detail_type, event.detail.data, event.detail.metadata.correlation_id)
 
 
-consumer = BusConsumer(handle)
+consumer = BusConsumer(handle, TRUSTED_SOURCES)
 
 
 @logger.inject_lambda_context(clear_state=True)

@@ -10,7 +10,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from buynest.core.consumer import BusConsumer
 from buynest.core.events import BusEvent
 from buynest.core.observability import logger, tracer
-from buynest.payments.messages import ORDER_CANCELLED, OrderCancelled
+from buynest.payments.messages import ORDER_CANCELLED, TRUSTED_SOURCES, OrderCancelled
 from buynest.payments.runtime import payment_service
 
 
@@ -23,7 +23,7 @@ def handle(event: BusEvent) -> None:
     logger.info("cancelled order's payment settled", extra={"orderId": cancelled.order_id, "outcome": result.outcome})
 
 
-consumer = BusConsumer(handle)
+consumer = BusConsumer(handle, TRUSTED_SOURCES)
 
 
 @logger.inject_lambda_context(clear_state=True)

@@ -8,10 +8,10 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from buynest.core.consumer import BusConsumer
 from buynest.core.events import BusEvent
 from buynest.core.observability import logger
-from buynest.stats.messages import OrderSettled
+from buynest.stats.messages import TRUSTED_SOURCES, OrderSettled
 from buynest.stats.runtime import stats_store
 
-KINDS = {"OrderConfirmed", "OrderFailed", "OrderCancelled"}
+KINDS = frozenset(TRUSTED_SOURCES)
 
 
 def handle(event: BusEvent) -> None:
@@ -21,7 +21,7 @@ def handle(event: BusEvent) -> None:
     logger.info("stats", extra={"detailType": event.detail_type, "counted": counted})
 
 
-consumer = BusConsumer(handle)
+consumer = BusConsumer(handle, TRUSTED_SOURCES)
 
 
 @logger.inject_lambda_context(clear_state=True)

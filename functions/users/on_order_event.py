@@ -10,12 +10,12 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from buynest.core.consumer import BusConsumer, correlate
 from buynest.core.events import BusEvent
 from buynest.core.observability import logger, tracer
-from buynest.users.messages import ORDERS_SOURCE, parse_order_event
+from buynest.users.messages import TRUSTED_SOURCES, parse_order_event
 from buynest.users.runtime import points_saga
 
 
 def handle(event: BusEvent) -> None:
-    order_event = parse_order_event(event.detail_type, event.detail.data) if event.source == ORDERS_SOURCE else None
+    order_event = parse_order_event(event.detail_type, event.detail.data)
     if order_event is None:
         logger.info("ignored event", extra={"source": event.source, "detailType": event.detail_type})
         return
@@ -23,7 +23,7 @@ def handle(event: BusEvent) -> None:
     points_saga().handle(order_event, event.detail.metadata.correlation_id)
 
 
-consumer = BusConsumer(handle)
+consumer = BusConsumer(handle, TRUSTED_SOURCES)
 
 
 @logger.inject_lambda_context(clear_state=True)

@@ -26,7 +26,7 @@ from buynest.orders.runtime import set_order_service
 from buynest.orders.schemas import PlaceOrder
 from buynest.orders.service import OrderService, events_for_change
 from tests.conftest import FakeContext, load_handler
-from tests.unit.coupon_fakes import FakePublisher
+from tests.unit.coupon_fakes import FakePublisher, bus_event, sqs_event
 from tests.unit.order_fakes import FakeCatalog, FakeOrderRepository, FakeWorkflow
 
 ALICE = Principal("alice", "customer")
@@ -198,6 +198,42 @@ def test_outbox_events_follow_status_changes(env: Any) -> None:
 
 
 confirm_task = load_handler("orders/confirm_order")
+reply_consumer = load_handler("orders/on_reply")
+
+
+def test_a_reply_from_a_service_that_does_not_own_it_changes_nothing(env: Any) -> None:
+    """Guards the forged reply: a ``CouponReserved`` taking the whole subtotal off, put by the stock owner (or the
+    image processor, which parses untrusted files), and holds claimed by the wrong owners, neither reserve the order
+    nor set its discount; the owners' own replies then reserve it with the real discount."""
+    order = env.service.place("alice", request(couponId="c1", pointsToUse=1000))
+    oid = order.order_id
+
+    def deliver(*replies: tuple[str, str, dict[str, Any]]) -> None:
+        bodies = [bus_event(kind, {"orderId": oid, **data}, source=source) for source, kind, data in replies]
+        assert reply_consumer.handler(sqs_event(*bodies), FakeContext()) == {"batchItemFailures": []}
+
+    set_order_service(env.service)
+    try:
+        deliver(
+            ("buynest.products", "CouponReserved", {"couponId": "c1", "discount": 32_000}),
+            ("buynest.images", "StockReserved", {}),
+            ("buynest.coupons", "PointsReserved", {"points": 1000}),
+            ("buynest.images", "PointsRejected", {}),
+        )
+        forged = env.repo.get(oid)
+        assert forged.status == OrderStatus.PENDING and forged.amounts.discount == 0 and not env.workflow.started
+        assert set(forged.holds.values()) == {order.holds[Part.STOCK]}  # every part still waits for its owner
+
+        deliver(
+            ("buynest.products", "StockReserved", {}),
+            ("buynest.coupons", "CouponReserved", {"couponId": "c1", "discount": 3200}),
+            ("buynest.users", "PointsReserved", {"points": 1000}),
+        )
+        reserved = env.repo.get(oid)
+        assert reserved.status == OrderStatus.RESERVED and reserved.amounts.discount == 3200
+        assert list(env.workflow.started) == [oid]
+    finally:
+        set_order_service(None)
 
 
 def test_the_confirm_task_reads_the_workflow_state(env: Any) -> None:

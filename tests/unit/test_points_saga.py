@@ -225,6 +225,21 @@ def test_an_update_the_bus_refused_is_sent_when_the_event_comes_again(world: Wor
     assert world.balance == 720 and world.updates() == [("o1", 20, 720, "ORDER_CONFIRMED")]
 
 
+def test_an_order_event_not_from_the_orders_service_moves_no_points(world: World) -> None:
+    """Guards the forged event: an ``OrderConfirmed`` earning a million points, or an ``OrderCancelled`` giving
+    back points never used, put by any service but orders (the image processor parses untrusted files), is dropped:
+    the balance, the holds and the bus stay as they were."""
+    forged = [world.orders.confirmed("o1", 0, 0, 1_000_000), world.orders.cancelled("o2", 0, 500, 0)]
+    for event in forged:
+        event["source"] = "buynest.images"
+
+    assert world.deliver(*forged) == {"batchItemFailures": []}
+
+    assert world.balance == 1_000
+    assert world.state("o1", HoldKind.EARN) is None and world.state("o2") is None
+    assert world.replies() == []
+
+
 def test_bad_records_fail_alone(world: World) -> None:
     event = sqs_event("{", bus_event("OrderConfirmed", {"orderId": "o1"}), world.orders.created("o1", points_to_use=1))
     result = consumer.handler(event, FakeContext())

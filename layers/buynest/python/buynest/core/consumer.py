@@ -8,14 +8,20 @@ one by one makes the tenth wait for nine round trips; every handler here is idem
 services' conditional writes decide, as they do when two Lambda instances run at once). Each record logs with its
 own correlation id (Powertools' thread-safe keys) and, when tracing is on, inside the invocation's X-Ray segment
 (the SDK keeps its context per thread, so the workers are handed the handler's). The very first record a container
-handles runs alone, so the services' lazily created clients are made by one thread."""
+handles runs alone, so the services' lazily created clients are made by one thread.
+
+Each consumer trusts every fact it acts on only from the service that owns it: ``trusted`` maps each detail-type it
+reads to the one source allowed to send it (a reader's ``messages.TRUSTED_SOURCES``). Anything else — another
+detail-type, or a known one from another source, such as an ``OrderConfirmed`` with any ``pointsEarned`` put by the
+image processor — is logged and dropped (acknowledged, never retried) before the service sees it. The bus rules
+route by source too and IAM limits each publisher to its own source; this is the last of the three checks."""
 
 from __future__ import annotations
 
 import asyncio
 import os
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from aws_lambda_powertools.utilities.batch import AsyncBatchProcessor, EventType, async_process_partial_response
@@ -45,11 +51,13 @@ def workers() -> int:
 
 
 class BusConsumer:
-    """``handler(event, context)`` for an SQS-fed function: ``handle`` gets each record's bus event; an exception
-    fails that record only."""
+    """``handler(event, context)`` for an SQS-fed function: ``handle`` gets each record's bus event whose
+    detail-type is in ``trusted`` and whose source is the one ``trusted`` names for it; an exception fails that
+    record only."""
 
-    def __init__(self, handle: Handle) -> None:
+    def __init__(self, handle: Handle, trusted: Mapping[str, str]) -> None:
         self._handle = handle
+        self.trusted: Mapping[str, str] = dict(trusted)
         # a batch whose records all failed is reported like any other (every id listed), not raised
         self._processor = AsyncBatchProcessor(
             event_type=EventType.SQS, model=BusEventRecord, raise_on_entire_batch_failure=False
@@ -86,11 +94,22 @@ class BusConsumer:
                     return
         self._dispatch(event)
 
+    def trusts(self, source: str, detail_type: str) -> bool:
+        return self.trusted.get(detail_type) == source
+
     def _dispatch(self, event: BusEvent) -> None:
         # to_thread runs each record in a copy of the context: these keys are this record's only
         correlate(event.detail.metadata.correlation_id)
         if self._trace_entity is not None:
             _set_trace_entity(self._trace_entity)
+        if not self.trusts(event.source, event.detail_type):
+            expected = self.trusted.get(event.detail_type)
+            log = logger.warning if expected else logger.info
+            log(
+                "event dropped: not from the source trusted for it" if expected else "ignored event",
+                extra={"source": event.source, "detailType": event.detail_type, "trustedSource": expected},
+            )
+            return
         self._handle(event)
 
 

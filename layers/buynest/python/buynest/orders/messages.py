@@ -5,6 +5,7 @@ Wire form is camelCase (``EventModel``). Consumers in other services read these 
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Annotated
 
 from pydantic import Field
@@ -119,6 +120,17 @@ REPLY_PARTS = {
     "CouponRejected": ("coupon", False),
     "PointsReserved": ("points", True),
     "PointsRejected": ("points", False),
+}
+
+# Each reply, and the only source trusted to send it: the service that owns the stock, the coupon or the points
+# (``buynest.core.consumer`` drops a CouponReserved with any discount put by anyone else).
+TRUSTED_SOURCES: Mapping[str, str] = {
+    "StockReserved": "buynest.products",
+    "StockRejected": "buynest.products",
+    "CouponReserved": "buynest.coupons",
+    "CouponRejected": "buynest.coupons",
+    "PointsReserved": "buynest.users",
+    "PointsRejected": "buynest.users",
 }
 
 REPLY_MODELS: dict[str, type[EventModel]] = {

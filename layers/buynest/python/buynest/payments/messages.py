@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Annotated, Literal
 
 from pydantic import Field
@@ -16,6 +17,9 @@ PAYMENT_CAPTURED = "PaymentCaptured"
 PAYMENT_REFUNDED = "PaymentRefunded"
 PAYMENT_FAILED = "PaymentFailed"
 ORDER_CANCELLED = "OrderCancelled"
+
+# The event this service acts on, and the only source trusted to send it (``buynest.core.consumer``).
+TRUSTED_SOURCES: Mapping[str, str] = {ORDER_CANCELLED: ORDERS_SOURCE}
 
 Id = Annotated[str, Field(min_length=1, max_length=128)]
 Money = Annotated[int, Field(ge=0)]

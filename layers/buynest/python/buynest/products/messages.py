@@ -57,6 +57,9 @@ ORDER_EVENTS: dict[str, type[OrderEvent]] = {
     "OrderCancelled": OrderCancelled,
 }
 
+# Each event this service acts on, and the only source trusted to send it (``buynest.core.consumer``).
+TRUSTED_SOURCES: Mapping[str, str] = dict.fromkeys(ORDER_EVENTS, ORDERS_SOURCE)
+
 
 def parse_order_event(detail_type: str, data: Mapping[str, Any]) -> OrderEvent | None:
     """The ``data`` of an order event as its model; None for a detail-type this service does not act on. A

@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Annotated
 
 from pydantic import Field
 
 from buynest.core.events import EventModel
+
+ORDERS_SOURCE = "buynest.orders"
+
+# The final order events statistics count, each only from the orders service (``buynest.core.consumer``).
+TRUSTED_SOURCES: Mapping[str, str] = dict.fromkeys(("OrderConfirmed", "OrderFailed", "OrderCancelled"), ORDERS_SOURCE)
 
 
 class Line(EventModel):
