@@ -8,33 +8,13 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import Callable
-from datetime import UTC, datetime
 from typing import Any
 
 from tests.e2e.conftest import Api, aws_client, wait_for
 from tests.e2e.test_orders import final, make_product, order, points
+from tests.unit.coupon_fakes import bus_event
 
 __all__ = ["make_product"]  # the fixture, shared with test_orders
-
-
-def bus_event(source: str, detail_type: str, data: dict[str, Any]) -> dict[str, Any]:
-    """An event as a rule hands it to its target."""
-    now = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-    return {
-        "version": "0",
-        "id": str(uuid.uuid4()),
-        "detail-type": detail_type,
-        "source": source,
-        "account": "000000000000",
-        "time": now,
-        "region": "us-east-1",
-        "resources": [],
-        "detail": {
-            "metadata": {"eventId": uuid.uuid4().hex, "eventVersion": 1, "correlationId": data["orderId"],
-                         "occurredAt": now},
-            "data": data,
-        },
-    }  # fmt: skip
 
 
 def test_the_deployed_replies_rule_takes_each_reply_only_from_its_owner(outputs: dict[str, str]) -> None:
@@ -45,7 +25,7 @@ def test_the_deployed_replies_rule_takes_each_reply_only_from_its_owner(outputs:
     [rule] = [r for r in rules if "OrderRepliesRule" in r["Name"]]
 
     def routed(source: str, detail_type: str) -> bool:
-        event = bus_event(source, detail_type, {"orderId": "o-1"})
+        event = bus_event(detail_type, {"orderId": "o-1"}, source=source)
         result: bool = events.test_event_pattern(EventPattern=rule["EventPattern"], Event=json.dumps(event))["Result"]
         return result
 
@@ -75,7 +55,7 @@ def test_a_forged_order_confirmed_earns_no_points(
         "pointsEarned": 1_000_000,
         "total": 100_000_000,
     }
-    entry = bus_event("buynest.images", "OrderConfirmed", forged)
+    entry = bus_event("OrderConfirmed", forged, source="buynest.images", correlation_id=forged["orderId"])
     put = aws_client(outputs, "events").put_events(
         Entries=[
             {
