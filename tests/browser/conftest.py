@@ -40,6 +40,21 @@ ORDER_TIMEOUT_MS = 90_000
 expect.set_options(timeout=UI_TIMEOUT_MS)  # the local stack's cold starts take seconds on a busy machine
 
 
+MEASURED: list[str] = []
+
+
+def report(line: str) -> None:
+    """A measurement shown at the end of the run (reported, not asserted)."""
+    MEASURED.append(line)
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    if MEASURED:
+        terminalreporter.section("storefront measurements")
+        for line in MEASURED:
+            terminalreporter.write_line(line)
+
+
 @pytest.fixture(scope="session")
 def playwright() -> Iterator[Playwright]:
     if not Path(CHROMIUM).exists():
@@ -128,7 +143,7 @@ def check_page(page: Page, shop_url: str) -> Callable[[str], None]:
         )
         size = own_transfer_bytes(page, shop_url)
         assert 0 < size < MAX_PAGE_BYTES, f"{name}: the page's own transfer is {size} bytes"
-        print(f"\n[storefront] {name}: {size / 1024:.1f} KB own transfer")
+        report(f"{name}: {size / 1024:.1f} KB own transfer (limit {MAX_PAGE_BYTES // 1024} KB), axe-core clean")
         screenshot(page, name)
 
     return check
