@@ -54,6 +54,7 @@ def test_shopper_buys_with_a_claimed_coupon_and_sees_the_order_confirmed(
     expect(page.locator("#products .card").first).to_be_visible()
     shown_ms = page.evaluate("() => performance.getEntriesByName('products-visible')[0].startTime")
     report(f"catalog: first products visible {shown_ms:.0f} ms after navigation (the page's own mark)")
+    check_page("catalog")
     page.get_by_label("Category").fill(catalog_product["category"])
     page.get_by_role("button", name="Show").click()
     card = page.locator("#products .card")
@@ -61,7 +62,6 @@ def test_shopper_buys_with_a_claimed_coupon_and_sees_the_order_confirmed(
     expect(card).to_contain_text("도자기 머그컵 Ceramic mug")
     expect(card).to_contain_text("₩45,000")
     expect(card.locator("img")).to_have_js_property("complete", True)
-    check_page("catalog")
 
     # When the shopper opens it: two pictures, switched by their thumbnails
     card.get_by_role("link").click()
@@ -128,3 +128,25 @@ def test_api_errors_are_shown_in_words(page: Page, shop_url: str) -> None:
     page.get_by_label("Password").fill("wrong-password-1")
     page.get_by_role("button", name="Log in").click()
     expect(page.get_by_role("alert")).to_contain_text("That email and password do not match an account.")
+
+
+def test_the_catalog_pages_through_a_category(page: Page, shop_url: str, api: Api, admin: dict[str, Any]) -> None:
+    """Guards the cursor paging: 13 products in a category are 12 on the first page and 1 on the next, and
+    "Previous page" goes back to the first 12."""
+    category = f"paging-{uuid.uuid4().hex[:8]}"
+    for n in range(13):
+        resp = api.post(
+            "/products",
+            token=admin["token"],
+            json={"name": f"Cup {n:02d}", "description": "x", "price": 1000 + n, "stock": 5, "category": category},
+        )
+        assert resp.status_code == 201, resp.text
+    open_route(page, shop_url, f"/?category={category}")
+    cards = page.locator("#products .card")
+    expect(cards).to_have_count(12)
+    page.get_by_role("link", name="Next page").click()
+    expect(cards).to_have_count(1)
+    expect(page.get_by_role("link", name="Next page")).to_have_count(0)
+    page.get_by_role("link", name="Previous page").click()
+    expect(cards).to_have_count(12)
+    expect(page.get_by_role("link", name="Previous page")).to_have_count(0)
