@@ -73,6 +73,8 @@ def test_shopper_buys_with_a_claimed_coupon_and_sees_the_order_confirmed(
     thumbs.nth(1).click()
     expect(thumbs.nth(1)).to_have_attribute("aria-pressed", "true")
     assert main_image.get_attribute("src") != first_src
+    category_link = page.get_by_role("link", name=catalog_product["category"])
+    expect(category_link).to_have_attribute("href", f"#/?category={catalog_product['category']}")
     check_page("product")
 
     # ...claims the coupon by its code

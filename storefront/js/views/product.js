@@ -28,7 +28,8 @@ export async function render({ productId }) {
       h("div", { class: "gallery" }, main, ready.length > 1 ? thumbs : null),
       h("div", {},
         h("p", { class: "price" }, krw(product.price)),
-        h("p", { class: "muted" }, `Category: ${product.category} · ${product.stock > 0 ? `${product.stock} in stock` : "out of stock"}`),
+        h("p", { class: "muted" }, "Category: ", h("a", { href: `#/?category=${encodeURIComponent(product.category)}` }, product.category),
+          ` · ${product.stock > 0 ? `${product.stock} in stock` : "out of stock"}`),
         h("p", {}, product.description),
         buy)));
 }
