@@ -100,6 +100,7 @@ def test_shopper_buys_with_a_claimed_coupon_and_sees_the_order_confirmed(
     expect(timeline.first).to_contain_text("Order received")
     expect(timeline.last).to_contain_text("Confirmed")
     expect(page.get_by_text("₩85,000")).to_be_visible()
+    expect(page.locator("main")).not_to_contain_text("null")  # no empty value shown as the word "null"
     check_page("order-confirmed")
 
     # ...and it is in "My orders"

@@ -13,17 +13,19 @@ function s(tag, attrs = {}, text) {
   return el;
 }
 
-// Horizontal bars: [label, value, shown text]; accessible as an image with a title plus the table beside it.
+// Horizontal bars, each under its label (readable at phone width): [label, value, shown text]; an image with a
+// title for screen readers (the figures are also in words beside it).
 export function barChart(title, bars) {
-  const rowHeight = 28, labelWidth = 170, width = 600, barSpace = width - labelWidth - 110;
+  const rowHeight = 44, width = 360, barSpace = 270;
   const max = Math.max(1, ...bars.map(([, v]) => v));
-  const svg = s("svg", { viewBox: `0 0 ${width} ${Math.max(1, bars.length) * rowHeight + 10}`, class: "chart", role: "img", "aria-label": title });
+  const svg = s("svg", { viewBox: `0 0 ${width} ${Math.max(1, bars.length) * rowHeight}`, class: "chart", role: "img", "aria-label": title });
   svg.append(s("title", {}, title));
   bars.forEach(([label, value, text], i) => {
-    const y = i * rowHeight + 5;
-    svg.append(s("text", { x: 0, y: y + 18, "font-size": 14, fill: "#1c1c1c" }, label.length > 22 ? `${label.slice(0, 21)}…` : label),
-      s("rect", { x: labelWidth, y, width: Math.max(2, (value / max) * barSpace), height: rowHeight - 8, fill: "#0b5cad", rx: 3 }),
-      s("text", { x: labelWidth + Math.max(2, (value / max) * barSpace) + 6, y: y + 18, "font-size": 14, fill: "#1c1c1c" }, text));
+    const y = i * rowHeight;
+    const length = Math.max(2, (value / max) * barSpace);
+    svg.append(s("text", { x: 0, y: y + 15, "font-size": 14, fill: "#1c1c1c" }, label.length > 44 ? `${label.slice(0, 43)}…` : label),
+      s("rect", { x: 0, y: y + 21, width: length, height: 16, fill: "#0b5cad", rx: 3 }),
+      s("text", { x: length + 6, y: y + 34, "font-size": 13, fill: "#1c1c1c" }, text));
   });
   return svg;
 }

@@ -24,7 +24,7 @@ function statusLine(order) {
   const reason = order.status === "FAILED" ? FAILURE_WORDS[order.failureReason] || order.failureReason : null;
   return [h("p", {}, "Status: ", h("span", { class: `status ${order.status}`, id: "order-status" }, words)),
     reason ? h("p", { class: "error", id: "failure-reason" }, reason) : null,
-    FINAL.has(order.status) ? null : h("p", { class: "muted" }, "Following your order live…")];
+    FINAL.has(order.status) ? null : h("p", { class: "muted" }, "Following your order live…")].filter(Boolean);
 }
 
 export async function render({ orderId }, _query, left) {
