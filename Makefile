@@ -14,8 +14,9 @@ PY := $(DEV)/bin/python
 PIP_QUIET := 2>&1 | grep -v -E 'is ignored: it is neither|^$$' || true
 
 include localstack/local.mk
+include tests/browser/browser.mk
 
-.PHONY: help up down url admin seed redrive bench load events openapi fuzz test test-unit test-integration test-e2e test-localstack lint fmt logs deploy deploy-aws status clean python lock lock-load
+.PHONY: help up down url admin seed redrive bench load events openapi fuzz test test-unit test-integration test-e2e test-browser browser-deps test-localstack lint fmt logs deploy deploy-aws status clean python lock lock-load
 
 help: ## this list
 	@grep -hE '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
@@ -44,7 +45,8 @@ $(LOAD)/.stamp: requirements-load.txt | python
 
 deps: $(DEV)/.stamp $(TOOLS)/.stamp ls-venv runtime-venv
 
-up: deps ls-start deploy ## install what is missing, start LocalStack, deploy, print the API URL
+up: deps ls-start deploy ## install what is missing, start LocalStack, deploy, print the storefront and API URLs
+	@$(PY) scripts/storefront.py url
 	@$(PY) scripts/stack.py url
 
 deploy: $(DEV)/.stamp $(TOOLS)/.stamp ## sam build + sam deploy to the running local stack (skipped when unchanged)
@@ -101,7 +103,7 @@ load: up $(LOAD)/.stamp ## locust on the local stack (127.0.0.1 only): browse + 
 redrive: $(DEV)/.stamp ## move every dead-letter queue's messages back to their source queues
 	@$(PY) scripts/redrive.py
 
-test: up test-unit test-integration test-localstack test-e2e ## the whole suite (brings the local stack up first)
+test: up test-unit test-integration test-localstack test-e2e test-browser ## the whole suite (brings the local stack up first)
 
 test-unit: $(DEV)/.stamp ## unit tests (no network)
 	@$(PY) -m pytest -q tests/unit
@@ -129,6 +131,7 @@ deploy-aws: $(DEV)/.stamp $(TOOLS)/.stamp ## deploy to a real AWS account (inter
 	@PATH="$(LOCAL)/bin:$$PATH" $(TOOLS)/bin/sam build --parallel --build-dir $(LOCAL)/aws-build
 	@$(PY) scripts/stack.py precompile $(LOCAL)/aws-build
 	@$(TOOLS)/bin/sam deploy --guided --template-file $(LOCAL)/aws-build/template.yaml --capabilities CAPABILITY_IAM CAPABILITY_AUTO_EXPAND
+	@$(PY) scripts/storefront.py upload --aws
 
 lock: python ## re-resolve requirements-dev.txt from requirements-dev.in (needs network)
 	@rm -rf $(LOCAL)/lock-venv && $(PYTHON313) -m venv $(LOCAL)/lock-venv

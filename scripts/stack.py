@@ -22,7 +22,7 @@ STACK = os.environ.get("STACK_NAME", "buynest")
 PORT = os.environ.get("LOCALSTACK_PORT", "4566")
 ENDPOINT = f"http://127.0.0.1:{PORT}"
 REGION = "us-east-1"
-PARAMETERS = ["TracingDisabled=true"]
+PARAMETERS = ["TracingDisabled=true", "StorefrontCdn=false"]
 INPUTS = ["template.yaml", "functions", "layers", "infra"]
 
 
@@ -77,10 +77,22 @@ def write_outputs(outputs: dict[str, str]) -> dict[str, str]:
     result = dict(outputs)
     result["AwsApiUrl"] = outputs.get("ApiUrl", "")
     result["ApiUrl"] = f"{ENDPOINT}/_aws/execute-api/{outputs['ApiId']}/v1"
+    result["StorefrontUrl"] = f"{ENDPOINT}/{outputs['StorefrontBucketName']}/index.html"
     result["Endpoint"] = ENDPOINT
     result["Region"] = REGION
     (LOCAL / "outputs.json").write_text(json.dumps(result, indent=2) + "\n")
     return result
+
+
+def upload_storefront(outputs: dict[str, str]) -> None:
+    """scripts/storefront.py's upload, loaded by its path: at the repo root ``storefront`` is the site's folder."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("storefront_script", Path(__file__).with_name("storefront.py"))
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    module.upload_local(outputs, ENDPOINT)
 
 
 def run(step: str, cmd: list[str], fatal: bool = True) -> bool:
@@ -142,7 +154,7 @@ def deploy(force: bool) -> None:
     outputs = stack_outputs()
     if not force and outputs and stamp.exists() and stamp.read_text() == digest:
         print("==> deploy: stack is up to date", flush=True)
-        write_outputs(outputs)
+        upload_storefront(write_outputs(outputs))
         return
     build_dir, cache_dir = LOCAL / "sam-build", LOCAL / "sam-cache"
     run(
@@ -167,7 +179,7 @@ def deploy(force: bool) -> None:
     outputs = stack_outputs()
     if outputs is None:
         sys.exit(f"stack {STACK} is not deployed after sam deploy; see {LOCAL / 'logs' / 'sam-deploy.log'}")
-    write_outputs(outputs)
+    upload_storefront(write_outputs(outputs))
     stamp.write_text(digest)
 
 

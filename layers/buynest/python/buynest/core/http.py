@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from typing import Any, TypeVar
 
-from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver, CORSConfig, Response
 from pydantic import BaseModel, ValidationError
 
 from buynest.core.errors import BuynestError, InvalidInput, NotFound, status_for
@@ -15,6 +15,13 @@ from buynest.core.observability import logger
 M = TypeVar("M", bound=BaseModel)
 
 MAX_BODY_BYTES = 64 * 1024
+
+# The storefront is served from another origin (S3 / CloudFront) and calls the API with a bearer token, never a
+# cookie, so any origin may call it. The same names are in template.yaml's Api ``Cors`` (the preflight OPTIONS the
+# gateway answers itself) and its gateway responses (the errors that never reach a function).
+CORS_ALLOW_HEADERS = ["Idempotency-Key"]
+CORS_MAX_AGE_SECONDS = 600
+CORS = CORSConfig(allow_origin="*", allow_headers=CORS_ALLOW_HEADERS, max_age=CORS_MAX_AGE_SECONDS)
 
 
 def json_response(status: int, body: Any = None) -> Response[str]:
@@ -48,8 +55,9 @@ def describe_validation_error(exc: ValidationError) -> str:
 
 def make_app() -> APIGatewayRestResolver:
     """A resolver whose errors all follow the contract. Unknown routes are 404; bugs are logged and become a
-    generic 500 (which tests treat as a failure: no request may produce one)."""
-    app = APIGatewayRestResolver()
+    generic 500 (which tests treat as a failure: no request may produce one). Every response, errors included,
+    carries the CORS headers when the request has an ``Origin``."""
+    app = APIGatewayRestResolver(cors=CORS)
 
     @app.exception_handler(BuynestError)
     def _domain_error(exc: BuynestError) -> Response[str]:

@@ -1,0 +1,53 @@
+// One order, followed live: polls with backoff and shows each status as it happens until the order is final.
+import { api } from "../api.js";
+import { h, page, errorBox, announce, table } from "../dom.js";
+import { krw, when, FINAL, STATUS_WORDS, FAILURE_WORDS } from "../format.js";
+import { pollUntil } from "../poll.js";
+
+export const POLL_FIRST_MS = 400;
+export const POLL_MAX_MS = 4000;
+
+function describe(order) {
+  const lines = order.items.map((i) => h("tr", {}, h("td", {}, h("a", { href: `#/products/${encodeURIComponent(i.productId)}` }, i.name || i.productId)),
+    h("td", {}, String(i.quantity)), h("td", {}, krw(i.unitPrice))));
+  const a = order.amounts;
+  return [
+    table("Order lines", ["Product", "Quantity", "Unit price"], lines),
+    h("section", { class: "summary", "aria-label": "Amounts" }, h("dl", {},
+      h("dt", {}, "Subtotal"), h("dd", {}, krw(a.subtotal)), h("dt", {}, "Discount"), h("dd", {}, `−${krw(a.discount)}`),
+      h("dt", {}, "Points used"), h("dd", {}, `−${krw(a.pointsUsed)}`), h("dt", {}, h("strong", {}, "Total")), h("dd", {}, h("strong", {}, krw(a.total))))),
+  ];
+}
+
+function statusLine(order) {
+  const words = STATUS_WORDS[order.status] || order.status;
+  const reason = order.status === "FAILED" ? FAILURE_WORDS[order.failureReason] || order.failureReason : null;
+  return [h("p", {}, "Status: ", h("span", { class: `status ${order.status}`, id: "order-status" }, words)),
+    reason ? h("p", { class: "error", id: "failure-reason" }, reason) : null,
+    FINAL.has(order.status) ? null : h("p", { class: "muted" }, "Following your order live…")].filter(Boolean);
+}
+
+export async function render({ orderId }, _query, left) {
+  let order = await api("GET", `/orders/${encodeURIComponent(orderId)}`);
+  const head = h("div", { "aria-live": "polite" });
+  const timeline = h("ol", { class: "timeline", id: "timeline", "aria-label": "Timeline" });
+  const body = h("div");
+  page("Your order", h("p", { class: "muted" }, `Order ${order.orderId} · placed ${when(order.createdAt)}`), head, h("h2", {}, "Timeline"), timeline, body);
+  let shown = 0;
+  const draw = () => {
+    head.replaceChildren(...statusLine(order));
+    for (const step of order.timeline.slice(shown)) {
+      timeline.append(h("li", {}, h("span", { class: `status ${step.status}` }, STATUS_WORDS[step.status] || step.status), " ", h("time", { datetime: step.at, class: "muted" }, when(step.at))));
+      if (shown) announce(STATUS_WORDS[step.status] || step.status);
+    }
+    shown = order.timeline.length;
+    body.replaceChildren(...describe(order));
+  };
+  draw();
+  if (FINAL.has(order.status)) return;
+  await pollUntil(async () => {
+    order = await api("GET", `/orders/${encodeURIComponent(orderId)}`);
+    draw();
+    return FINAL.has(order.status);
+  }, { firstMs: POLL_FIRST_MS, maxMs: POLL_MAX_MS, left, onError: (err) => head.replaceChildren(...statusLine(order), errorBox(`${err.message} Trying again…`)) });
+}
