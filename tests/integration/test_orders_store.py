@@ -15,7 +15,7 @@ def new_order(order_id: str = "O1", coupon: str | None = "C1", points: int = 0) 
     return Order(
         order_id=order_id, user_id="alice", status=OrderStatus.PENDING,
         lines=[Line("P1", 2, 5000, "Tea")], amounts=Amounts(subtotal=10000), created_at="2026-11-27T10:00:00Z",
-        updated_at="2026-11-27T10:00:00Z", coupon_id=coupon, points_to_use=points, payment_token="tok_ok",
+        updated_at="2026-11-27T10:00:00Z", coupon_id=coupon, points_to_use=points, token_kind="tok_ok",
         holds=initial_holds(coupon, points), timeline=[{"status": "PENDING", "at": "2026-11-27T10:00:00Z"}],
     )  # fmt: skip
 

@@ -204,7 +204,7 @@ def test_the_confirm_task_reads_the_workflow_state(env: Any) -> None:
     # The state machine passes its whole state: its input plus the authorization's result under "payment"
     order = env.service.place("alice", request())
     reply(env, "StockReserved", order.order_id)
-    state = {"orderId": order.order_id, "userId": "alice", "amount": 32_000, "token": "tok_ok",
+    state = {"orderId": order.order_id, "userId": "alice", "amount": 32_000, "tokenKind": "tok_ok",
              "payment": {"paymentId": "pay_1", "status": "AUTHORIZED", "amount": 32_000}}  # fmt: skip
     set_order_service(env.service)
     try:
@@ -213,7 +213,7 @@ def test_the_confirm_task_reads_the_workflow_state(env: Any) -> None:
         # an order with nothing to pay skips the payment states: no "payment" in its state
         free = env.service.place("alice", request())
         reply(env, "StockReserved", free.order_id)
-        no_payment = {"orderId": free.order_id, "userId": "alice", "amount": 0, "token": "tok_ok"}
+        no_payment = {"orderId": free.order_id, "userId": "alice", "amount": 0, "tokenKind": "tok_ok"}
         assert confirm_task.handler(no_payment, FakeContext())["status"] == "CONFIRMED"
         assert env.repo.payment_ids[free.order_id] is None
     finally:

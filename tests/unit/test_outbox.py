@@ -47,7 +47,7 @@ def image(order_id: str, status: str, stock: str = "PENDING") -> dict[str, Any]:
             pointsToUse=0,
             pointsUsed=0,
             pointsEarned=10 if status == "CONFIRMED" else 0,
-            paymentToken="tok_ok",
+            tokenKind="tok_ok",
             createdAt="2026-11-27T10:00:00Z",
             updatedAt="2026-11-27T10:00:00Z",
             timeline=[{"status": status, "at": "2026-11-27T10:00:00Z"}],

@@ -10,6 +10,7 @@ from enum import StrEnum
 from typing import Any
 
 from buynest.core.errors import BuynestError, Conflict, InvalidInput, NotFound, Unprocessable
+from buynest.core.payment import MAX_AMOUNT, TokenKind
 
 
 class OrderStatus(StrEnum):
@@ -147,6 +148,15 @@ def points_earned(total: int) -> int:
     return total // POINTS_RATE_DIVISOR
 
 
+def check_payable(subtotal: int) -> None:
+    """An order whose subtotal the payment path could not take is refused up front (it would otherwise hold stock,
+    coupon and points, then fail as PAYMENT_ERROR)."""
+    if subtotal > MAX_AMOUNT:
+        raise InvalidOrder(
+            f"items: the order's subtotal ({subtotal:,} KRW) is more than a payment can take ({MAX_AMOUNT:,} KRW)"
+        )
+
+
 def merge_lines(lines: list[tuple[str, int]]) -> list[tuple[str, int]]:
     """One line per product (quantities of repeated products added up), in first-seen order."""
     merged: dict[str, int] = {}
@@ -168,7 +178,7 @@ class Order:
     updated_at: str
     coupon_id: str | None = None
     points_to_use: int = 0
-    payment_token: str = ""
+    token_kind: str = TokenKind.UNKNOWN.value  # the card token's kind (buynest.core.payment), never the token
     failure_reason: str | None = None
     points_earned: int = 0
     holds: dict[Part, Hold] = field(default_factory=dict)

@@ -30,6 +30,16 @@ class OrdersSettings:
         )
 
 
+def execution_input(order: Order) -> dict[str, Any]:
+    """The payment workflow's input (kept in its execution history): the card token's kind, never the token."""
+    return {
+        "orderId": order.order_id,
+        "userId": order.user_id,
+        "amount": order.amounts.total,
+        "tokenKind": order.token_kind,
+    }
+
+
 class StepFunctionsWorkflow:
     """PaymentWorkflow on Step Functions: one execution per order, named by the order id, so starting it twice
     starts it once."""
@@ -43,14 +53,9 @@ class StepFunctionsWorkflow:
             import boto3
 
             self._client = boto3.client("stepfunctions")
-        payload = {
-            "orderId": order.order_id,
-            "userId": order.user_id,
-            "amount": order.amounts.total,
-            "token": order.payment_token,
-        }
+        payload = json.dumps(execution_input(order))
         try:
-            self._client.start_execution(stateMachineArn=self._arn, name=order.order_id, input=json.dumps(payload))
+            self._client.start_execution(stateMachineArn=self._arn, name=order.order_id, input=payload)
         except self._client.exceptions.ExecutionAlreadyExists:
             return
 

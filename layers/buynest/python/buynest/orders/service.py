@@ -10,6 +10,7 @@ from typing import Any, Protocol
 from buynest.core.auth import Principal
 from buynest.core.events import EventPublisher, make_event
 from buynest.core.ids import new_id, now_iso
+from buynest.core.payment import token_kind
 from buynest.orders import messages
 from buynest.orders.domain import (
     REJECTION_REASON,
@@ -25,6 +26,7 @@ from buynest.orders.domain import (
     Part,
     all_held,
     can_cancel,
+    check_payable,
     initial_holds,
     merge_lines,
     points_earned,
@@ -97,6 +99,7 @@ class OrderService:
         prices = self._catalog.prices([pid for pid, _ in lines])
         order_lines = [Line(pid, qty, prices[pid].price, prices[pid].name) for pid, qty in lines]
         subtotal = sum(line.amount for line in order_lines)
+        check_payable(subtotal)
         if request.points_to_use > subtotal:
             raise InvalidOrder("pointsToUse: cannot be more than the order's subtotal")
         now = now_iso()
@@ -110,7 +113,7 @@ class OrderService:
             updated_at=now,
             coupon_id=request.coupon_id,
             points_to_use=request.points_to_use,
-            payment_token=request.payment.token,
+            token_kind=token_kind(request.payment.token).value,
             holds=initial_holds(request.coupon_id, request.points_to_use),
             timeline=[{"status": OrderStatus.PENDING.value, "at": now}],
         )

@@ -16,6 +16,7 @@ from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, KeysOnlyProjec
 from pynamodb.models import Model
 
 from buynest.core.pagination import decode_cursor, encode_cursor
+from buynest.core.payment import TokenKind
 from buynest.orders.domain import (
     FINAL,
     Amounts,
@@ -64,7 +65,7 @@ class OrderItem(Model):
     pointsUsed = NumberAttribute(default=0)
     pointsEarned = NumberAttribute(default=0)
     couponId = UnicodeAttribute(null=True)
-    paymentToken = UnicodeAttribute()
+    tokenKind = UnicodeAttribute(null=True)  # the card token's kind, never the token
     paymentId = UnicodeAttribute(null=True)
     createdAt = UnicodeAttribute()
     updatedAt = UnicodeAttribute()
@@ -108,7 +109,7 @@ def to_order(item: OrderItem) -> Order:
         updated_at=item.updatedAt,
         coupon_id=item.couponId,
         points_to_use=int(item.pointsToUse or 0),
-        payment_token=item.paymentToken,
+        token_kind=item.tokenKind or TokenKind.UNKNOWN.value,
         failure_reason=item.failureReason,
         points_earned=int(item.pointsEarned or 0),
         holds={Part.STOCK: Hold(item.stock), Part.COUPON: Hold(item.coupon), Part.POINTS: Hold(item.points)},
@@ -139,7 +140,7 @@ class DynamoOrderRepository:
             pointsUsed=0,
             pointsEarned=0,
             couponId=order.coupon_id,
-            paymentToken=order.payment_token,
+            tokenKind=order.token_kind,
             createdAt=order.created_at,
             updatedAt=order.updated_at,
             timeline=list(order.timeline),
