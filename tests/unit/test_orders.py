@@ -139,7 +139,10 @@ def test_confirm_and_fail_tasks(env: Any) -> None:
     assert confirmed.status == OrderStatus.CONFIRMED and confirmed.points_earned == 320
     assert [t["status"] for t in confirmed.timeline] == ["PENDING", "RESERVED", "PAID", "CONFIRMED"]
     assert env.service.confirm(order.order_id, "pay_1").status == OrderStatus.CONFIRMED  # a retried task
-    assert env.service.fail(order.order_id, "PAYMENT_ERROR") is None  # final stays final
+    stays = env.service.fail(order.order_id, "PAYMENT_ERROR")  # final stays final, and says so
+    assert stays is not None and stays.status == OrderStatus.CONFIRMED
+    env.service.cancel(ALICE, order.order_id)
+    assert env.service.confirm(order.order_id, "pay_1").status == OrderStatus.CANCELLED  # retried after a cancel
 
     other = env.service.place("alice", request())
     reply(env, "StockReserved", other.order_id)

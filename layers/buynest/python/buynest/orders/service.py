@@ -186,7 +186,9 @@ class OrderService:
     # ---- payment workflow tasks ----
 
     def confirm(self, order_id: str, payment_id: str | None) -> Order:
-        """RESERVED → PAID → CONFIRMED once the payment is captured (idempotent for a retried task)."""
+        """RESERVED → PAID → CONFIRMED once the payment is captured. Idempotent: a retried task (the first one
+        committed but its answer was lost) gets the confirmed order again, also when it has been cancelled since
+        (the cancel refunds). ``NotConfirmable`` when the order ended otherwise (e.g. timed out)."""
         now = now_iso()
         order = self._repo.mark_paid(order_id, payment_id, now) or self._repo.get(order_id)
         if order is None:
@@ -194,16 +196,19 @@ class OrderService:
         if order.status == OrderStatus.PAID:
             confirmed = self._repo.mark_confirmed(order_id, points_earned(order.amounts.total), now)
             order = confirmed or self._repo.get(order_id) or order
-        if order.status != OrderStatus.CONFIRMED:
+        if order.status not in (OrderStatus.CONFIRMED, OrderStatus.CANCELLED):
             raise NotConfirmable(f"order {order_id} is {order.status.value}, not waiting for its payment")
         return order
 
     def fail(self, order_id: str, reason: str) -> Order | None:
-        """The payment failed for good: FAILED with the reason (owners give everything back on ``OrderFailed``)."""
+        """The payment failed for good: FAILED with the reason (owners give everything back on ``OrderFailed``),
+        unless the order is final already. Returns the order as it now stands (None if there is none): the
+        workflow refunds a captured payment only when this says FAILED, never for an order that got CONFIRMED."""
         FailureReason(reason)
-        return self._repo.mark_failed(
+        failed = self._repo.mark_failed(
             order_id, reason, now_iso(), (OrderStatus.PENDING, OrderStatus.RESERVED, OrderStatus.PAID)
         )
+        return failed or self._repo.get(order_id)
 
     # ---- timeout sweeper ----
 
