@@ -183,6 +183,7 @@ class Order:
     points_earned: int = 0
     holds: dict[Part, Hold] = field(default_factory=dict)
     timeline: list[dict[str, str]] = field(default_factory=list)
+    workflow_run: int = 0  # how many times the sweeper has run the payment workflow again for this order
 
     def public(self) -> dict[str, Any]:
         return {
@@ -213,6 +214,21 @@ def initial_holds(coupon_id: str | None, points_to_use: int) -> dict[Part, Hold]
 def all_held(holds: dict[Part, Hold]) -> bool:
     """Every owner asked has answered yes."""
     return all(h in (Hold.OK, Hold.NONE) for h in holds.values()) and holds.get(Part.STOCK) == Hold.OK
+
+
+MAX_WORKFLOW_RERUNS = 5
+
+
+def execution_name(order: Order) -> str:
+    """The payment workflow execution of the order's current run: the order id, then ``<orderId>-run<n>`` for the
+    sweeper's reruns (Standard executions keep their names for 90 days, so a rerun needs a new one)."""
+    return order.order_id if order.workflow_run == 0 else f"{order.order_id}-run{order.workflow_run}"
+
+
+class WorkflowState(StrEnum):
+    MISSING = "MISSING"  # never started
+    RUNNING = "RUNNING"
+    ENDED = "ENDED"  # succeeded, failed, timed out or aborted
 
 
 def can_cancel(status: OrderStatus) -> bool:

@@ -4,15 +4,19 @@ orders side of the payment workflow (Step Functions tasks) and of the timeout sw
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections import Counter
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, Protocol
 
 from buynest.core.auth import Principal
 from buynest.core.events import EventPublisher, make_event
 from buynest.core.ids import new_id, now_iso
+from buynest.core.observability import logger
 from buynest.core.payment import token_kind
 from buynest.orders import messages
 from buynest.orders.domain import (
+    FINAL,
+    MAX_WORKFLOW_RERUNS,
     REJECTION_REASON,
     Amounts,
     FailureReason,
@@ -24,6 +28,7 @@ from buynest.orders.domain import (
     OrderNotFound,
     OrderStatus,
     Part,
+    WorkflowState,
     all_held,
     can_cancel,
     check_payable,
@@ -51,7 +56,10 @@ class OrderRepository(Protocol):
         self, order_id: str, reason: str, now: str, from_statuses: tuple[OrderStatus, ...]
     ) -> Order | None: ...
     def mark_cancelled(self, order_id: str, user_id: str, now: str) -> Order | None: ...
-    def open_order_ids(self, opened_by: int, limit: int = 200) -> list[str]: ...
+    def next_workflow_run(self, order_id: str, run: int) -> Order | None: ...
+    def mark_published(self, order_id: str, status: OrderStatus) -> bool: ...
+    def open_order_ids(self, opened_by: int) -> Iterable[str]: ...
+    def unpublished_order_ids(self, finished_by: int) -> Iterable[str]: ...
 
 
 class Snapshot(Protocol):
@@ -67,9 +75,11 @@ class Catalog(Protocol):
 
 
 class PaymentWorkflow(Protocol):
-    """Port to the payment workflow (Step Functions): ``start`` is idempotent per order."""
+    """Port to the payment workflow (Step Functions), one execution per run of an order (``execution_name``):
+    ``start`` is idempotent per run."""
 
     def start(self, order: Order) -> None: ...
+    def state(self, order: Order) -> WorkflowState: ...
 
 
 class OrderService:
@@ -83,6 +93,7 @@ class OrderService:
         publisher: EventPublisher,
         clock: Callable[[], float] = time.time,
         pending_timeout: int = 60,
+        publish_grace: int = 300,
     ) -> None:
         self._repo = repo
         self._catalog = catalog
@@ -90,6 +101,7 @@ class OrderService:
         self._publisher = publisher
         self._clock = clock
         self.pending_timeout = pending_timeout
+        self.publish_grace = publish_grace
 
     # ---- API ----
 
@@ -210,25 +222,53 @@ class OrderService:
         )
         return failed or self._repo.get(order_id)
 
-    # ---- timeout sweeper ----
+    # ---- the sweeper: every order ends final, every final event reaches the bus ----
 
     def sweep(self, pending_timeout: int | None = None) -> dict[str, int]:
-        """Orders whose replies never came end FAILED/TIMEOUT; reserved orders whose workflow never started get it
-        started. Returns what it did."""
+        """Every open order opened before the timeout, page after page: PENDING ones end FAILED/TIMEOUT; RESERVED
+        and PAID ones get their payment workflow started if it never was, or run again (a new execution: every
+        task is idempotent per order) if it ended without finishing the order. Then every final order whose final
+        event the outbox has not acknowledged within ``publish_grace`` gets it again, with its derived event id.
+        Returns what it did."""
         now = int(self._clock())
         timeout = self.pending_timeout if pending_timeout is None else pending_timeout
-        timed_out = restarted = 0
+        done: Counter[str] = Counter(
+            timedOut=0, workflowsStarted=0, workflowsRerun=0, running=0, needsOperator=0, republished=0
+        )
         for order_id in self._repo.open_order_ids(now - timeout):
             order = self._repo.get(order_id)
-            if order is None:
+            if order is None or order.status in FINAL:
                 continue
             if order.status == OrderStatus.PENDING:
                 if self._repo.mark_failed(order_id, FailureReason.TIMEOUT.value, now_iso(), (OrderStatus.PENDING,)):
-                    timed_out += 1
-            elif order.status == OrderStatus.RESERVED:
+                    done["timedOut"] += 1
+            else:
+                done[self._drive_payment(order)] += 1
+        for order_id in self._repo.unpublished_order_ids(now - min(timeout, self.publish_grace)):
+            order = self._repo.get(order_id)
+            if order is not None and order.status in FINAL:
+                self._publisher.publish(events_for_change(None, order, final_only=True))
+                self._repo.mark_published(order_id, order.status)
+                done["republished"] += 1
+        return dict(done)
+
+    def _drive_payment(self, order: Order) -> str:
+        """A RESERVED or PAID order past the timeout: what its payment workflow needs."""
+        match self._payments.state(order):
+            case WorkflowState.MISSING:
                 self._payments.start(order)
-                restarted += 1
-        return {"timedOut": timed_out, "workflowsStarted": restarted}
+                return "workflowsStarted"
+            case WorkflowState.RUNNING:
+                return "running"
+        if order.workflow_run >= MAX_WORKFLOW_RERUNS:
+            logger.error("payment workflow keeps ending without finishing the order; needs an operator",
+                         extra={"orderId": order.order_id, "runs": order.workflow_run + 1})  # fmt: skip
+            return "needsOperator"
+        rerun = self._repo.next_workflow_run(order.order_id, order.workflow_run)
+        if rerun is None:
+            return "running"  # another sweeper claimed it, or the order moved on
+        self._payments.start(rerun)
+        return "workflowsRerun"
 
 
 # ---- the outbox: events from the orders table's stream ----
@@ -298,14 +338,15 @@ def cancelled_event(order: Order) -> dict[str, Any]:
     )
 
 
-def events_for_change(old: Order | None, new: Order | None) -> Sequence[dict[str, Any]]:
+def events_for_change(old: Order | None, new: Order | None, *, final_only: bool = False) -> Sequence[dict[str, Any]]:
     """The events one change of an order record stands for: a new order is ``OrderCreated``; reaching FAILED,
-    CONFIRMED or CANCELLED is ``OrderFailed``/``OrderConfirmed``/``OrderCancelled``; anything else none."""
+    CONFIRMED or CANCELLED is ``OrderFailed``/``OrderConfirmed``/``OrderCancelled``; anything else none. With
+    ``final_only``, the final event of the order as it stands (none if it is not final)."""
     if new is None:
         return []
-    if old is None:
+    if old is None and not final_only:
         return [created_event(new)]
-    if old.status == new.status:
+    if old is not None and old.status == new.status:
         return []
     builders = {
         OrderStatus.FAILED: failed_event,
