@@ -67,9 +67,10 @@ class User(Body):
 
 
 class Me(User):
-    """The caller's own profile, with the points they can spend."""
+    """The caller's own profile, with their points balance (negative when a cancelled order took back points that
+    had been spent: nothing can be spent until later orders earn it back)."""
 
-    points: Annotated[int, Field(ge=0)]
+    points: int
 
 
 class Token(Body):

@@ -1,5 +1,6 @@
-"""Payment workflow task: the payment is captured, so the order becomes PAID then CONFIRMED. Raises
-``NotConfirmable`` (matched by the state machine, which then refunds) when the order no longer waits for it."""
+"""Payment workflow task: the payment is captured, so the order becomes PAID then CONFIRMED (idempotent: the workflow
+retries it on any error). Raises ``NotConfirmable`` (never retried) when the order ended otherwise; the workflow then
+moves the order to FAILED (if it is not already) and refunds only if that holds."""
 
 from typing import Any
 

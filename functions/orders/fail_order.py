@@ -1,4 +1,5 @@
-"""Payment workflow task: the payment failed for good, so the order ends FAILED with the reason."""
+"""Payment workflow task: the payment failed for good, so the order ends FAILED with the reason (unless it is final
+already). Returns the order's status as it now stands: the workflow refunds only a FAILED order."""
 
 from typing import Any, Literal
 
@@ -20,5 +21,6 @@ class FailInput(BaseModel):
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     task = FailInput.model_validate(event)
     order = order_service().fail(task.orderId, task.reason)
-    logger.info("order failed", extra={"reason": task.reason, "changed": order is not None})
-    return {"orderId": task.orderId, "status": "FAILED", "reason": task.reason}
+    status = order.status.value if order else "MISSING"
+    logger.info("order failed", extra={"reason": task.reason, "status": status})
+    return {"orderId": task.orderId, "status": status, "reason": order.failure_reason if order else task.reason}

@@ -5,7 +5,12 @@ The events of a whole batch go out together, up to ten per PutEvents call, rathe
 stream hands this function one batch at a time, so per-record calls queue up behind each other under load). A record
 whose image cannot be read, or whose events the bus refused, is reported as failed (its sequence number), and the
 stream retries from the first failure; events that went out already go out again with the same ids, which every
-consumer recognises."""
+consumer recognises.
+
+Once a final event (OrderFailed / OrderConfirmed / OrderCancelled) is on the bus, the order is marked published (one
+conditional UpdateItem, which the stream filter keeps from invoking this function again). A final order left
+unmarked (its events lost past the stream's retries, or the mark itself failed) is published again by the sweeper
+with the same event id."""
 
 from collections.abc import Sequence
 from typing import Any
@@ -15,7 +20,8 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from buynest.core.events import MAX_ENTRIES_PER_CALL
 from buynest.core.observability import logger, tracer
-from buynest.orders.runtime import order_events_publisher
+from buynest.orders.domain import FINAL, OrderStatus
+from buynest.orders.runtime import order_events_publisher, order_repository
 from buynest.orders.service import events_for_change
 from buynest.orders.store import order_from_image
 
@@ -53,6 +59,16 @@ def _chunks(outgoing: list[Outgoing]) -> list[list[Outgoing]]:
     return chunks
 
 
+def _acknowledge(order_id: str, status: OrderStatus) -> None:
+    """Mark a final event as published; a failure only leaves it to the sweeper (a duplicate, never a loss)."""
+    if status not in FINAL:
+        return
+    try:
+        order_repository().mark_published(order_id, status)
+    except Exception:
+        logger.exception("published, but not marked; the sweeper will publish it again", extra={"orderId": order_id})
+
+
 @logger.inject_lambda_context(clear_state=True)
 @tracer.capture_lambda_handler
 def handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
@@ -69,4 +85,5 @@ def handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailure
                 "published",
                 extra={"correlation_id": order_id, "events": [e["DetailType"] for e in entries], "status": status},
             )
+            _acknowledge(order_id, OrderStatus(status))
     return {"batchItemFailures": [{"itemIdentifier": sequence} for sequence in failed]}

@@ -1,8 +1,8 @@
 """Step Functions task: authorize the order's payment with the provider (simulator), idempotently by order id.
 
-Input ``{orderId, userId, amount, token}`` -> ``{paymentId, status: "AUTHORIZED", amount}``. Errors (by class name,
-as ``ErrorEquals`` matches them): ``PaymentDeclined``, ``PaymentTransientError`` (retry), ``PaymentInputError``,
-``PaymentStateError``."""
+Input ``{orderId, userId, amount, tokenKind}`` (the card token's kind: the token itself is never passed on) ->
+``{paymentId, status: "AUTHORIZED", amount}``. Errors (by class name, as ``ErrorEquals`` matches them):
+``PaymentDeclined``, ``PaymentTransientError`` (retry), ``PaymentInputError``, ``PaymentStateError``."""
 
 from typing import Any
 
@@ -17,5 +17,5 @@ from buynest.payments.schemas import AuthorizeInput, AuthorizeOutput, parse_task
 @tracer.capture_lambda_handler
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     task = parse_task_input(AuthorizeInput, event)
-    payment = payment_service().authorize(task.order_id, task.user_id, task.amount, task.token)
+    payment = payment_service().authorize(task.order_id, task.user_id, task.amount, task.token_kind)
     return AuthorizeOutput.of(payment).wire()

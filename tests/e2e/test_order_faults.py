@@ -115,3 +115,53 @@ def test_events_delivered_twice_change_nothing_twice(
     assert stock(api, product["productId"]) == 3
     assert api.get("/users/me", token=customer["token"]).json()["points"] == earned
     assert api.get(f"/orders/{placed['orderId']}", token=customer["token"]).json()["status"] == "CONFIRMED"
+
+
+def run_payment_path(outputs: dict[str, str], name: str, order: dict[str, Any]) -> list[str]:
+    """Runs the deployed payment workflow once more for ``order`` (as the sweeper's rerun does) and returns the
+    states it entered, once it has ended SUCCEEDED."""
+    sfn = aws_client(outputs, "stepfunctions")
+    arn = sfn.start_execution(
+        stateMachineArn=outputs["PaymentStateMachineArn"],
+        name=name,
+        input=json.dumps({"orderId": order["orderId"], "userId": order["userId"],
+                          "amount": order["amounts"]["total"], "tokenKind": "tok_ok"}),
+    )["executionArn"]  # fmt: skip
+    status = wait_for(
+        lambda: (s := sfn.describe_execution(executionArn=arn)["status"]) != "RUNNING" and s, timeout=60, what=name
+    )
+    assert status == "SUCCEEDED"
+    history = sfn.get_execution_history(executionArn=arn, maxResults=1000)["events"]
+    return [e["stateEnteredEventDetails"]["name"] for e in history if "stateEnteredEventDetails" in e]
+
+
+def payment_status(outputs: dict[str, str], order_id: str) -> str:
+    item = aws_client(outputs, "dynamodb").get_item(
+        TableName=outputs["PaymentsTableName"], Key={"orderId": {"S": order_id}}, ConsistentRead=True
+    )["Item"]
+    return str(item["status"]["S"])
+
+
+def test_the_deployed_payment_path_refunds_only_an_order_that_really_failed(
+    api: Api, admin: dict[str, Any], outputs: dict[str, str], new_customer: Callable[..., Any]
+) -> None:
+    """Guards issue 10's "CONFIRMED with the money refunded" on the deployed Step Functions: a payment path run
+    again for a CONFIRMED order confirms it again (idempotent) and keeps its payment; one run for an order that
+    FAILED (out of stock) captures, cannot confirm, moves nothing (it is FAILED already) and only then refunds."""
+    customer = new_customer()
+    product = api.post(
+        "/products", json={"name": "Lamp", "price": 30000, "stock": 1, "category": "faults"}, token=admin["token"]
+    ).json()
+    confirmed = final(api, customer["token"], order(api, customer["token"], [(product["productId"], 1)])["orderId"])
+    failed = final(api, customer["token"], order(api, customer["token"], [(product["productId"], 1)])["orderId"])
+    assert (confirmed["status"], failed["failureReason"]) == ("CONFIRMED", "OUT_OF_STOCK")
+
+    again = run_payment_path(outputs, f"{confirmed['orderId']}-e2e", confirmed)
+    assert "RefundThenError" not in again
+    assert api.get(f"/orders/{confirmed['orderId']}", token=customer["token"]).json()["status"] == "CONFIRMED"
+    assert payment_status(outputs, confirmed["orderId"]) == "CAPTURED"
+
+    states = run_payment_path(outputs, f"{failed['orderId']}-e2e", {**failed, "amounts": {"total": 30000}})
+    assert states.index("FailBeforeRefund") < states.index("RefundThenError")
+    assert api.get(f"/orders/{failed['orderId']}", token=customer["token"]).json()["failureReason"] == "OUT_OF_STOCK"
+    assert payment_status(outputs, failed["orderId"]) == "REFUNDED"

@@ -180,6 +180,31 @@ def test_coupon_and_points_then_cancel_gives_everything_back(
     assert again.status_code == 409 and again.json()["error"]["code"] == "NOT_CANCELLABLE"
 
 
+def test_cancelling_an_order_whose_points_were_spent_mints_nothing(
+    api: Api, new_customer: Callable[..., Any], make_product: Callable[..., Any]
+) -> None:
+    """Guards against minting points (issue 10): A earns 1,000 points, B is paid with them, the customer cancels A,
+    then B. Before the fix, taking back A's points stopped at the balance (0) and B's points came back afterwards:
+    1,000 points that no confirmed order earned. Now the take-back is in full (the balance goes to -1,000, which
+    cannot be spent) and the customer ends with 0."""
+    customer, big, small = new_customer(), make_product(price=100_000), make_product(price=1_000)
+    token = customer["token"]
+    a = final(api, token, order(api, token, [(big["productId"], 1)])["orderId"])
+    assert (a["status"], a["pointsEarned"]) == ("CONFIRMED", 1000)
+    wait_for(lambda: points(api, token) == 1000, what="A's points earned")
+    b = final(api, token, order(api, token, [(small["productId"], 1)], pointsToUse=1000)["orderId"])
+    assert (b["status"], b["amounts"]["pointsUsed"], b["amounts"]["total"]) == ("CONFIRMED", 1000, 0)
+    wait_for(lambda: points(api, token) == 0, what="B paid with them")
+
+    assert api.post(f"/orders/{a['orderId']}/cancel", token=token).status_code == 200
+    wait_for(lambda: points(api, token) == -1000, what="A's points taken back in full")
+    debt = final(api, token, order(api, token, [(small["productId"], 1)], pointsToUse=1)["orderId"])
+    assert (debt["status"], debt["failureReason"]) == ("FAILED", "INSUFFICIENT_POINTS")
+
+    assert api.post(f"/orders/{b['orderId']}/cancel", token=token).status_code == 200
+    wait_for(lambda: points(api, token) == 0, what="B's points returned")
+
+
 def test_rejections_fail_the_order_and_release_the_rest(
     api: Api, admin: dict[str, Any], new_customer: Callable[..., Any], make_product: Callable[..., Any]
 ) -> None:

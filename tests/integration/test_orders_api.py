@@ -140,3 +140,49 @@ def test_a_cursor_from_another_customer_is_refused(orders: dict[str, Any]) -> No
     assert page["nextCursor"]
     status, body = call(list_, api_event("GET", "/orders", query={"cursor": page["nextCursor"]}, token=orders["bob"]))
     assert status == 400 and "cursor" in body["error"]["message"]
+
+
+def _product(orders: dict[str, Any], product_id: str, price: int) -> None:
+    orders["ddb"].put_item(
+        TableName=orders["tables"]["ProductsTable"],
+        Item={"productId": {"S": product_id}, "name": {"S": product_id}, "price": {"N": str(price)},
+              "stock": {"N": "1000"}, "catalog": {"S": "catalog"}, "category": {"S": "x"}, "sortKey": {"S": "x"}},
+    )  # fmt: skip
+
+
+def _stored_orders(orders: dict[str, Any]) -> list[dict[str, Any]]:
+    return list(orders["ddb"].scan(TableName=orders["tables"]["OrdersTable"])["Items"])
+
+
+def test_a_total_the_payment_path_cannot_take_is_refused_naming_the_limit(orders: dict[str, Any]) -> None:
+    """Guards issue 10's "totals the payment path cannot take": price 10^12 x quantity 100 was accepted with 202,
+    held stock, coupon and points, then failed as PAYMENT_ERROR. It is a 400 now, and nothing is stored."""
+    _product(orders, "P-GOLD", 10**12)
+    body = {**BODY, "items": [{"productId": "P-GOLD", "quantity": 100}]}
+    status, error = post(orders["alice"], body, key="too-much")
+    assert status == 400 and error["error"]["code"] == "VALIDATION_ERROR"
+    assert "1,000,000,000,000 KRW" in error["error"]["message"] and error["error"]["message"].startswith("items")
+    assert _stored_orders(orders) == []
+
+    status, order = post(orders["alice"], {**BODY, "items": [{"productId": "P-GOLD", "quantity": 1}]}, key="limit")
+    assert status == 202 and order["amounts"]["subtotal"] == 10**12
+
+
+def test_the_card_token_is_stored_and_passed_on_only_as_its_kind(orders: dict[str, Any]) -> None:
+    """Guards issue 10's plain-text payment token: the orders table (and so its stream) and the payment workflow's
+    input (its execution history) held the customer's token. Only its kind is kept now."""
+    from buynest.orders.runtime import execution_input
+    from buynest.orders.store import DynamoOrderRepository
+
+    secret = "tok_live_4242424242424242"
+    status, placed = post(orders["alice"], {**BODY, "payment": {"method": "card", "token": secret}}, key="card")
+    assert status == 202
+    (item,) = _stored_orders(orders)
+    assert "4242" not in json.dumps(item) and item["tokenKind"] == {"S": "unknown"}
+    order = DynamoOrderRepository(orders["tables"]["OrdersTable"]).get(placed["orderId"])
+    assert order is not None and "4242" not in json.dumps(execution_input(order))
+    assert execution_input(order)["tokenKind"] == "unknown"
+
+    post(orders["alice"], BODY, key="test-token")
+    kinds = sorted(i["tokenKind"]["S"] for i in _stored_orders(orders))
+    assert kinds == ["tok_ok", "unknown"]

@@ -39,7 +39,7 @@ def run(module: Any, payload: dict[str, Any]) -> dict[str, Any]:
 
 
 def auth_input(order_id: str, token: str = "tok_ok", amount: int = 25_000) -> dict[str, Any]:
-    return {"orderId": order_id, "userId": "u1", "amount": amount, "token": token}
+    return {"orderId": order_id, "userId": "u1", "amount": amount, "tokenKind": token}
 
 
 def test_authorize_capture_refund_with_repeats(env: PaymentsEnv) -> None:

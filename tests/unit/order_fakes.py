@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from datetime import datetime
 
 from buynest.orders.domain import (
     FINAL,
@@ -12,7 +13,16 @@ from buynest.orders.domain import (
     OrderStatus,
     Part,
     UnknownProduct,
+    WorkflowState,
+    execution_name,
 )
+
+
+def _epoch(at: str) -> int:
+    try:
+        return int(datetime.fromisoformat(at.replace("Z", "+00:00")).timestamp())
+    except ValueError:  # a test's placeholder time
+        return 0
 
 
 def _step(order: Order, status: OrderStatus, now: str) -> list[dict[str, str]]:
@@ -23,6 +33,7 @@ class FakeOrderRepository:
     def __init__(self) -> None:
         self.orders: dict[str, Order] = {}
         self.opened: dict[str, int] = {}
+        self.unpublished: dict[str, int] = {}
         self.payment_ids: dict[str, str | None] = {}
 
     def create(self, order: Order, now_epoch: int) -> None:
@@ -42,8 +53,9 @@ class FakeOrderRepository:
             return None
         order = replace(self.orders[order_id], **changes)  # type: ignore[arg-type]
         self.orders[order_id] = order
-        if order.status in FINAL:
+        if order.status in FINAL and "updated_at" in changes:
             self.opened.pop(order_id, None)
+            self.unpublished[order_id] = _epoch(order.updated_at)
         return order
 
     def record_hold(self, order_id: str, part: Part, discount: int, now: str) -> Order | None:
@@ -99,9 +111,27 @@ class FakeOrderRepository:
         return self._move(order_id, True, status=OrderStatus.CANCELLED, updated_at=now,
                           timeline=_step(order, OrderStatus.CANCELLED, now))  # fmt: skip
 
-    def open_order_ids(self, opened_by: int, limit: int = 200) -> list[str]:
+    def next_workflow_run(self, order_id: str, run: int) -> Order | None:
+        order = self.orders.get(order_id)
+        ok = (
+            order is not None and order.status in (OrderStatus.RESERVED, OrderStatus.PAID) and order.workflow_run == run
+        )
+        return self._move(order_id, ok, workflow_run=run + 1)
+
+    def mark_published(self, order_id: str, status: OrderStatus) -> bool:
+        order = self.orders.get(order_id)
+        if order is None or order.status != status or order_id not in self.unpublished:
+            return False
+        del self.unpublished[order_id]
+        return True
+
+    def open_order_ids(self, opened_by: int) -> list[str]:
         oldest_first = sorted(self.opened.items(), key=lambda kv: kv[1])
-        return [oid for oid, since in oldest_first if since <= opened_by][:limit]
+        return [oid for oid, since in oldest_first if since <= opened_by]
+
+    def unpublished_order_ids(self, finished_by: int) -> list[str]:
+        oldest_first = sorted(self.unpublished.items(), key=lambda kv: kv[1])
+        return [oid for oid, since in oldest_first if since <= finished_by]
 
 
 @dataclass
@@ -123,13 +153,18 @@ class FakeCatalog:
 
 
 class FakeWorkflow:
-    """PaymentWorkflow that records which orders it was asked to start (idempotent by order id, as Step Functions
-    execution names are)."""
+    """PaymentWorkflow that records which orders it was asked to start (idempotent by execution name, as Step
+    Functions is); ``executions`` holds each execution's state, which a test may set (e.g. to ENDED)."""
 
     def __init__(self) -> None:
         self.started: dict[str, Order] = {}
+        self.executions: dict[str, WorkflowState] = {}
         self.calls = 0
 
     def start(self, order: Order) -> None:
         self.calls += 1
         self.started.setdefault(order.order_id, order)
+        self.executions.setdefault(execution_name(order), WorkflowState.RUNNING)
+
+    def state(self, order: Order) -> WorkflowState:
+        return self.executions.get(execution_name(order), WorkflowState.MISSING)

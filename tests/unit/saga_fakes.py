@@ -153,8 +153,6 @@ class FakePointsLedger:
             if move.delta:
                 if move.user_id not in self.balances:
                     return points.OwnerMissing()
-                if move.expected_balance is not None and self.balances[move.user_id] != move.expected_balance:
-                    return points.BalanceChanged()
                 self.balances[move.user_id] += move.delta
             base = stored or PointsHold(move.kind, move.order_id, move.user_id, move.to_state, move.amount or 0)
             self.holds[key] = replace(base, state=move.to_state, delta=move.delta, moved_by=move.reason, updated_at=at)

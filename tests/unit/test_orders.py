@@ -139,7 +139,10 @@ def test_confirm_and_fail_tasks(env: Any) -> None:
     assert confirmed.status == OrderStatus.CONFIRMED and confirmed.points_earned == 320
     assert [t["status"] for t in confirmed.timeline] == ["PENDING", "RESERVED", "PAID", "CONFIRMED"]
     assert env.service.confirm(order.order_id, "pay_1").status == OrderStatus.CONFIRMED  # a retried task
-    assert env.service.fail(order.order_id, "PAYMENT_ERROR") is None  # final stays final
+    stays = env.service.fail(order.order_id, "PAYMENT_ERROR")  # final stays final, and says so
+    assert stays is not None and stays.status == OrderStatus.CONFIRMED
+    env.service.cancel(ALICE, order.order_id)
+    assert env.service.confirm(order.order_id, "pay_1").status == OrderStatus.CANCELLED  # retried after a cancel
 
     other = env.service.place("alice", request())
     reply(env, "StockReserved", other.order_id)
@@ -169,11 +172,59 @@ def test_the_sweeper_times_out_pending_orders_and_restarts_stuck_workflows(env: 
     reserved = env.service.place("alice", request())
     env.repo.record_hold(reserved.order_id, Part.STOCK, 0, "t")
     env.repo.mark_reserved(reserved.order_id, reserved.amounts, "t")
-    assert env.service.sweep() == {"timedOut": 0, "workflowsStarted": 0}
+    assert sweep(env, "timedOut", "workflowsStarted") == (0, 0)
     env.clock.now += 60
-    assert env.service.sweep() == {"timedOut": 1, "workflowsStarted": 1}
+    assert sweep(env, "timedOut", "workflowsStarted") == (1, 1)
     assert env.repo.get(stuck.order_id).failure_reason == "TIMEOUT"
     assert reserved.order_id in env.workflow.started
+
+
+def sweep(env: Any, *keys: str) -> tuple[int, ...]:
+    done = env.service.sweep()
+    return tuple(done[key] for key in keys)
+
+
+def reserved_order(env: Any) -> Any:
+    order = env.service.place("alice", request())
+    reply(env, "StockReserved", order.order_id)
+    return env.repo.get(order.order_id)
+
+
+def test_the_sweeper_runs_the_workflow_again_for_a_paid_order_whose_execution_ended(env: Any) -> None:
+    """Guards issue 10's sweeper hole: a PAID (or RESERVED) order whose workflow execution failed was ignored
+    forever. Now the workflow runs again (a new execution name, every task idempotent per order), one run at a
+    time, up to MAX_WORKFLOW_RERUNS, then the order is reported for an operator."""
+    from buynest.orders.domain import MAX_WORKFLOW_RERUNS, WorkflowState
+
+    order = reserved_order(env)
+    env.repo.mark_paid(order.order_id, "pay_1", "t")
+    env.workflow.executions[order.order_id] = WorkflowState.ENDED  # it failed after the capture
+    env.clock.now += 60
+    assert sweep(env, "workflowsRerun", "running") == (1, 0)
+    assert env.repo.get(order.order_id).workflow_run == 1
+    assert env.workflow.executions[f"{order.order_id}-run1"] == WorkflowState.RUNNING
+    assert sweep(env, "workflowsRerun", "running") == (0, 1)  # one run at a time
+
+    for run in range(1, MAX_WORKFLOW_RERUNS):
+        env.workflow.executions[f"{order.order_id}-run{run}"] = WorkflowState.ENDED
+        assert sweep(env, "workflowsRerun") == (1,)
+    env.workflow.executions[f"{order.order_id}-run{MAX_WORKFLOW_RERUNS}"] = WorkflowState.ENDED
+    assert sweep(env, "workflowsRerun", "needsOperator") == (0, 1)
+
+
+def test_the_sweeper_republishes_a_final_event_the_outbox_never_acknowledged(env: Any) -> None:
+    """Guards issue 10's lost outbox events: a final order whose event never reached the bus is published again,
+    with the same derived event id (consumers ignore a duplicate), and only until it is acknowledged."""
+    lost, delivered = reserved_order(env), reserved_order(env)
+    for order in (lost, delivered):
+        env.service.confirm(order.order_id, "pay")
+    env.repo.mark_published(delivered.order_id, OrderStatus.CONFIRMED)  # what the outbox does after PutEvents
+    env.clock.now += 600
+    assert sweep(env, "republished") == (1,)
+    (entry,) = env.publisher.entries
+    assert entry["DetailType"] == "OrderConfirmed"
+    assert json.loads(entry["Detail"])["metadata"]["eventId"] == f"{lost.order_id}-OrderConfirmed"
+    assert sweep(env, "republished") == (0,)
 
 
 def test_outbox_events_follow_status_changes(env: Any) -> None:
@@ -240,7 +291,7 @@ def test_the_confirm_task_reads_the_workflow_state(env: Any) -> None:
     # The state machine passes its whole state: its input plus the authorization's result under "payment"
     order = env.service.place("alice", request())
     reply(env, "StockReserved", order.order_id)
-    state = {"orderId": order.order_id, "userId": "alice", "amount": 32_000, "token": "tok_ok",
+    state = {"orderId": order.order_id, "userId": "alice", "amount": 32_000, "tokenKind": "tok_ok",
              "payment": {"paymentId": "pay_1", "status": "AUTHORIZED", "amount": 32_000}}  # fmt: skip
     set_order_service(env.service)
     try:
@@ -249,7 +300,7 @@ def test_the_confirm_task_reads_the_workflow_state(env: Any) -> None:
         # an order with nothing to pay skips the payment states: no "payment" in its state
         free = env.service.place("alice", request())
         reply(env, "StockReserved", free.order_id)
-        no_payment = {"orderId": free.order_id, "userId": "alice", "amount": 0, "token": "tok_ok"}
+        no_payment = {"orderId": free.order_id, "userId": "alice", "amount": 0, "tokenKind": "tok_ok"}
         assert confirm_task.handler(no_payment, FakeContext())["status"] == "CONFIRMED"
         assert env.repo.payment_ids[free.order_id] is None
     finally:

@@ -8,7 +8,8 @@ from typing import Any
 
 import pytest
 
-from buynest.orders.runtime import set_order_events_publisher
+from buynest.orders.domain import OrderStatus
+from buynest.orders.runtime import set_order_events_publisher, set_order_repository
 from buynest.orders.store import OrderItem
 from tests.conftest import FakeContext, load_handler
 from tests.unit.coupon_fakes import FakePublisher
@@ -26,8 +27,30 @@ class CountingPublisher(FakePublisher):
         super().publish(entries)
 
 
+class Acknowledgements:
+    """The orders table's side of the outbox: which final events were marked published."""
+
+    def __init__(self) -> None:
+        self.marked: list[tuple[str, OrderStatus]] = []
+        self.fail = False
+
+    def mark_published(self, order_id: str, status: OrderStatus) -> bool:
+        if self.fail:
+            raise RuntimeError("orders table unavailable")
+        self.marked.append((order_id, status))
+        return True
+
+
 @pytest.fixture
-def bus() -> Iterator[CountingPublisher]:
+def acks() -> Iterator[Acknowledgements]:
+    table = Acknowledgements()
+    set_order_repository(table)
+    yield table
+    set_order_repository(None)
+
+
+@pytest.fixture
+def bus(acks: Acknowledgements) -> Iterator[CountingPublisher]:
     publisher = CountingPublisher()
     set_order_events_publisher(publisher)
     yield publisher
@@ -47,7 +70,7 @@ def image(order_id: str, status: str, stock: str = "PENDING") -> dict[str, Any]:
             pointsToUse=0,
             pointsUsed=0,
             pointsEarned=10 if status == "CONFIRMED" else 0,
-            paymentToken="tok_ok",
+            tokenKind="tok_ok",
             createdAt="2026-11-27T10:00:00Z",
             updatedAt="2026-11-27T10:00:00Z",
             timeline=[{"status": status, "at": "2026-11-27T10:00:00Z"}],
@@ -108,3 +131,18 @@ def test_a_refused_call_fails_its_records(bus: CountingPublisher) -> None:
     failed = run(*(record(i, image(f"o{i}", "PENDING")) for i in range(12)))
     assert failed == [str(i) for i in range(10)]  # the first call's ten; the second call's two went out
     assert [env.data["orderId"] for _, env in bus.published()] == ["o10", "o11"]
+
+
+def test_final_events_on_the_bus_are_acknowledged_and_only_then(bus: CountingPublisher, acks: Acknowledgements) -> None:
+    """Guards the lost-event recovery: a final order is marked published only once its event is on the bus (the
+    sweeper republishes what stays unmarked); a creation needs no mark, and a failed mark fails nothing."""
+    assert run(record(1, image("o1", "PENDING")), record(2, image("o2", "CONFIRMED"), image("o2", "PAID"))) == []
+    assert acks.marked == [("o2", OrderStatus.CONFIRMED)]
+
+    bus.fail_next = True
+    assert run(record(3, image("o3", "FAILED"), image("o3", "PENDING"))) == ["3"]
+    assert acks.marked == [("o2", OrderStatus.CONFIRMED)]
+
+    acks.fail = True
+    assert run(record(4, image("o4", "CANCELLED"), image("o4", "CONFIRMED"))) == []
+    assert [kind for kind, _ in bus.published()][-1] == "OrderCancelled"

@@ -8,6 +8,7 @@ from dataclasses import replace
 import pytest
 
 from buynest.core.errors import Conflict, InvalidInput, status_for
+from buynest.core.payment import TokenKind, token_kind
 from buynest.payments.domain import (
     DeclineCode,
     Payment,
@@ -17,13 +18,11 @@ from buynest.payments.domain import (
     PaymentStatus,
     PaymentTransientError,
     RefundOutcome,
-    TokenKind,
     Verdict,
     capturable,
     decide,
     refund_outcome,
     refund_step,
-    token_kind,
 )
 
 AT = "2026-11-27T10:00:00Z"

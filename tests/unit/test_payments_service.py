@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 
 from buynest.core.events import EventEnvelope, EventPublishError
+from buynest.core.payment import TokenKind
 from buynest.payments.domain import (
     Payment,
     PaymentDeclined,
@@ -22,7 +23,6 @@ from buynest.payments.domain import (
     PaymentStateError,
     PaymentStatus,
     PaymentTransientError,
-    TokenKind,
     Transition,
 )
 from buynest.payments.runtime import set_payment_service
@@ -163,7 +163,7 @@ def run(module: Any, payload: Any) -> dict[str, Any]:
 
 
 def auth_input(token: str = "tok_ok", order_id: str = "o1", amount: int = 10_000) -> dict[str, Any]:
-    return {"orderId": order_id, "userId": "u1", "amount": amount, "token": token}
+    return {"orderId": order_id, "userId": "u1", "amount": amount, "tokenKind": token}
 
 
 def test_tok_ok_authorizes_and_repeats_return_the_same_authorization(world: World) -> None:
@@ -321,13 +321,13 @@ def test_a_busy_table_is_a_transient_error(world: World) -> None:
 @pytest.mark.parametrize(
     ("module", "payload", "message"),
     [
-        (authorize, {"orderId": "o1", "userId": "u1", "token": "tok_ok"}, "amount: field is required"),
+        (authorize, {"orderId": "o1", "userId": "u1", "tokenKind": "tok_ok"}, "amount: field is required"),
         (authorize, {**auth_input(), "amount": 0}, "amount: Input should be greater than 0"),
         (authorize, {**auth_input(), "amount": 100.5}, "amount: Input should be a valid integer"),
         (authorize, {**auth_input(), "amount": 100.0}, "amount: Input should be a valid integer"),
         (authorize, {**auth_input(), "amount": "100"}, "amount: Input should be a valid integer"),
         (authorize, {**auth_input(), "amount": True}, "amount: Input should be a valid integer"),
-        (authorize, {**auth_input(), "token": ""}, "token: String should have at least 1 character"),
+        (authorize, {**auth_input(), "tokenKind": ""}, "tokenKind: String should have at least 1 character"),
         (authorize, {**auth_input(), "orderId": 7}, "orderId: Input should be a valid string"),
         (authorize, "not an object", "task input must be a JSON object"),
         (capture, {"orderId": "o1"}, "paymentId: field is required"),

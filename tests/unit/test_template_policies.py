@@ -159,12 +159,18 @@ NEEDS: dict[str, frozenset[Grant]] = {
     "GetOrderFunction": needs(allow("OrdersTable", "GetItem"), SECRET),
     "ListOrdersFunction": needs(allow("OrdersTable/index/byUser", "Query"), SECRET),
     "CancelOrderFunction": needs(allow("OrdersTable", "GetItem", "UpdateItem"), SECRET),
-    "PublishOrderEventsFunction": needs(publishes("orders"), allow("OrderEventsOutboxDLQ", "sqs:SendMessage")),
+    "PublishOrderEventsFunction": needs(
+        publishes("orders"), allow("OrderEventsOutboxDLQ", "sqs:SendMessage"), allow("OrdersTable", "UpdateItem")
+    ),
     "OnReplyFunction": needs(allow("OrdersTable", "GetItem", "UpdateItem"), START_PAYMENT, publishes("orders")),
     "ConfirmOrderFunction": needs(allow("OrdersTable", "GetItem", "UpdateItem")),
-    "FailOrderFunction": needs(allow("OrdersTable", "UpdateItem")),
+    "FailOrderFunction": needs(allow("OrdersTable", "GetItem", "UpdateItem")),
     "SweepOrdersFunction": needs(
-        allow("OrdersTable/index/openOrders", "Query"), allow("OrdersTable", "GetItem", "UpdateItem"), START_PAYMENT
+        allow("OrdersTable/index/openOrders", "Query"),
+        allow("OrdersTable", "GetItem", "UpdateItem"),
+        START_PAYMENT,
+        allow("PaymentStateMachine:*", "states:DescribeExecution"),
+        publishes("orders"),
     ),
     "PaymentStateMachine": needs(
         *(

@@ -1,5 +1,5 @@
 """The payment workflow's state as its tasks receive it: the execution's input (``orderId``, ``userId``, ``amount``,
-``token``) plus, once authorized, the authorization's result under ``payment`` (absent when the order had nothing
+``tokenKind``) plus, once authorized, the authorization's result under ``payment`` (absent when the order had nothing
 to pay). Each task is passed the whole state."""
 
 from __future__ import annotations

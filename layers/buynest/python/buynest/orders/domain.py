@@ -10,6 +10,7 @@ from enum import StrEnum
 from typing import Any
 
 from buynest.core.errors import BuynestError, Conflict, InvalidInput, NotFound, Unprocessable
+from buynest.core.payment import MAX_AMOUNT, TokenKind
 
 
 class OrderStatus(StrEnum):
@@ -147,6 +148,15 @@ def points_earned(total: int) -> int:
     return total // POINTS_RATE_DIVISOR
 
 
+def check_payable(subtotal: int) -> None:
+    """An order whose subtotal the payment path could not take is refused up front (it would otherwise hold stock,
+    coupon and points, then fail as PAYMENT_ERROR)."""
+    if subtotal > MAX_AMOUNT:
+        raise InvalidOrder(
+            f"items: the order's subtotal ({subtotal:,} KRW) is more than a payment can take ({MAX_AMOUNT:,} KRW)"
+        )
+
+
 def merge_lines(lines: list[tuple[str, int]]) -> list[tuple[str, int]]:
     """One line per product (quantities of repeated products added up), in first-seen order."""
     merged: dict[str, int] = {}
@@ -168,11 +178,12 @@ class Order:
     updated_at: str
     coupon_id: str | None = None
     points_to_use: int = 0
-    payment_token: str = ""
+    token_kind: str = TokenKind.UNKNOWN.value  # the card token's kind (buynest.core.payment), never the token
     failure_reason: str | None = None
     points_earned: int = 0
     holds: dict[Part, Hold] = field(default_factory=dict)
     timeline: list[dict[str, str]] = field(default_factory=list)
+    workflow_run: int = 0  # how many times the sweeper has run the payment workflow again for this order
 
     def public(self) -> dict[str, Any]:
         return {
@@ -203,6 +214,21 @@ def initial_holds(coupon_id: str | None, points_to_use: int) -> dict[Part, Hold]
 def all_held(holds: dict[Part, Hold]) -> bool:
     """Every owner asked has answered yes."""
     return all(h in (Hold.OK, Hold.NONE) for h in holds.values()) and holds.get(Part.STOCK) == Hold.OK
+
+
+MAX_WORKFLOW_RERUNS = 5
+
+
+def execution_name(order: Order) -> str:
+    """The payment workflow execution of the order's current run: the order id, then ``<orderId>-run<n>`` for the
+    sweeper's reruns (Standard executions keep their names for 90 days, so a rerun needs a new one)."""
+    return order.order_id if order.workflow_run == 0 else f"{order.order_id}-run{order.workflow_run}"
+
+
+class WorkflowState(StrEnum):
+    MISSING = "MISSING"  # never started
+    RUNNING = "RUNNING"
+    ENDED = "ENDED"  # succeeded, failed, timed out or aborted
 
 
 def can_cancel(status: OrderStatus) -> bool:

@@ -9,7 +9,13 @@ from typing import Any
 
 from buynest.core.config import env_int, env_str
 from buynest.core.lazy import Lazy
-from buynest.orders.domain import IdempotencyInProgress, IdempotencyKeyReused, Order
+from buynest.orders.domain import (
+    IdempotencyInProgress,
+    IdempotencyKeyReused,
+    Order,
+    WorkflowState,
+    execution_name,
+)
 from buynest.orders.service import OrderService
 
 
@@ -19,6 +25,7 @@ class OrdersSettings:
     products_table: str
     state_machine_arn: str
     pending_timeout: int
+    publish_grace: int
 
     @classmethod
     def from_env(cls) -> OrdersSettings:
@@ -27,32 +34,50 @@ class OrdersSettings:
             products_table=env_str("PRODUCTS_TABLE"),
             state_machine_arn=env_str("PAYMENT_STATE_MACHINE_ARN", "unset"),
             pending_timeout=env_int("ORDER_PENDING_TIMEOUT_SECONDS", 300),
+            publish_grace=env_int("ORDER_PUBLISH_GRACE_SECONDS", 300),
         )
 
 
+def execution_input(order: Order) -> dict[str, Any]:
+    """The payment workflow's input (kept in its execution history): the card token's kind, never the token."""
+    return {
+        "orderId": order.order_id,
+        "userId": order.user_id,
+        "amount": order.amounts.total,
+        "tokenKind": order.token_kind,
+    }
+
+
 class StepFunctionsWorkflow:
-    """PaymentWorkflow on Step Functions: one execution per order, named by the order id, so starting it twice
-    starts it once."""
+    """PaymentWorkflow on Step Functions: one execution per run of an order, named by ``execution_name``, so
+    starting it twice starts it once."""
 
     def __init__(self, state_machine_arn: str) -> None:
         self._arn = state_machine_arn
         self._client: Any = None
 
-    def start(self, order: Order) -> None:
+    def _sfn(self) -> Any:
         if self._client is None:
             import boto3
 
             self._client = boto3.client("stepfunctions")
-        payload = {
-            "orderId": order.order_id,
-            "userId": order.user_id,
-            "amount": order.amounts.total,
-            "token": order.payment_token,
-        }
+        return self._client
+
+    def start(self, order: Order) -> None:
+        sfn, payload = self._sfn(), json.dumps(execution_input(order))
         try:
-            self._client.start_execution(stateMachineArn=self._arn, name=order.order_id, input=json.dumps(payload))
-        except self._client.exceptions.ExecutionAlreadyExists:
+            sfn.start_execution(stateMachineArn=self._arn, name=execution_name(order), input=payload)
+        except sfn.exceptions.ExecutionAlreadyExists:
             return
+
+    def state(self, order: Order) -> WorkflowState:
+        sfn = self._sfn()
+        arn = f"{self._arn.replace(':stateMachine:', ':execution:')}:{execution_name(order)}"
+        try:
+            status = sfn.describe_execution(executionArn=arn)["status"]
+        except sfn.exceptions.ExecutionDoesNotExist:
+            return WorkflowState.MISSING
+        return WorkflowState.RUNNING if status in ("RUNNING", "PENDING_REDRIVE") else WorkflowState.ENDED
 
 
 def _build_order_service() -> OrderService:
@@ -66,6 +91,7 @@ def _build_order_service() -> OrderService:
         StepFunctionsWorkflow(settings.state_machine_arn),
         EventBridgePublisher(),
         pending_timeout=settings.pending_timeout,
+        publish_grace=settings.publish_grace,
     )
 
 
@@ -76,7 +102,16 @@ def _build_order_events_publisher() -> Any:
     return EventBridgePublisher()
 
 
+def _build_order_repository() -> Any:
+    """The orders table alone (the outbox acknowledges published final events on it)."""
+    from buynest.orders.store import DynamoOrderRepository
+
+    return DynamoOrderRepository(env_str("ORDERS_TABLE"))
+
+
 order_service = Lazy(_build_order_service)
+order_repository = Lazy(_build_order_repository)
+set_order_repository = order_repository.set
 set_order_service = order_service.set
 order_events_publisher = Lazy(_build_order_events_publisher)
 set_order_events_publisher = order_events_publisher.set

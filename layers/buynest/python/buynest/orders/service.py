@@ -4,14 +4,19 @@ orders side of the payment workflow (Step Functions tasks) and of the timeout sw
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections import Counter
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, Protocol
 
 from buynest.core.auth import Principal
 from buynest.core.events import EventPublisher, make_event
 from buynest.core.ids import new_id, now_iso
+from buynest.core.observability import logger
+from buynest.core.payment import token_kind
 from buynest.orders import messages
 from buynest.orders.domain import (
+    FINAL,
+    MAX_WORKFLOW_RERUNS,
     REJECTION_REASON,
     Amounts,
     FailureReason,
@@ -23,8 +28,10 @@ from buynest.orders.domain import (
     OrderNotFound,
     OrderStatus,
     Part,
+    WorkflowState,
     all_held,
     can_cancel,
+    check_payable,
     initial_holds,
     merge_lines,
     points_earned,
@@ -49,7 +56,10 @@ class OrderRepository(Protocol):
         self, order_id: str, reason: str, now: str, from_statuses: tuple[OrderStatus, ...]
     ) -> Order | None: ...
     def mark_cancelled(self, order_id: str, user_id: str, now: str) -> Order | None: ...
-    def open_order_ids(self, opened_by: int, limit: int = 200) -> list[str]: ...
+    def next_workflow_run(self, order_id: str, run: int) -> Order | None: ...
+    def mark_published(self, order_id: str, status: OrderStatus) -> bool: ...
+    def open_order_ids(self, opened_by: int) -> Iterable[str]: ...
+    def unpublished_order_ids(self, finished_by: int) -> Iterable[str]: ...
 
 
 class Snapshot(Protocol):
@@ -65,9 +75,11 @@ class Catalog(Protocol):
 
 
 class PaymentWorkflow(Protocol):
-    """Port to the payment workflow (Step Functions): ``start`` is idempotent per order."""
+    """Port to the payment workflow (Step Functions), one execution per run of an order (``execution_name``):
+    ``start`` is idempotent per run."""
 
     def start(self, order: Order) -> None: ...
+    def state(self, order: Order) -> WorkflowState: ...
 
 
 class OrderService:
@@ -81,6 +93,7 @@ class OrderService:
         publisher: EventPublisher,
         clock: Callable[[], float] = time.time,
         pending_timeout: int = 60,
+        publish_grace: int = 300,
     ) -> None:
         self._repo = repo
         self._catalog = catalog
@@ -88,6 +101,7 @@ class OrderService:
         self._publisher = publisher
         self._clock = clock
         self.pending_timeout = pending_timeout
+        self.publish_grace = publish_grace
 
     # ---- API ----
 
@@ -97,6 +111,7 @@ class OrderService:
         prices = self._catalog.prices([pid for pid, _ in lines])
         order_lines = [Line(pid, qty, prices[pid].price, prices[pid].name) for pid, qty in lines]
         subtotal = sum(line.amount for line in order_lines)
+        check_payable(subtotal)
         if request.points_to_use > subtotal:
             raise InvalidOrder("pointsToUse: cannot be more than the order's subtotal")
         now = now_iso()
@@ -110,7 +125,7 @@ class OrderService:
             updated_at=now,
             coupon_id=request.coupon_id,
             points_to_use=request.points_to_use,
-            payment_token=request.payment.token,
+            token_kind=token_kind(request.payment.token).value,
             holds=initial_holds(request.coupon_id, request.points_to_use),
             timeline=[{"status": OrderStatus.PENDING.value, "at": now}],
         )
@@ -183,7 +198,9 @@ class OrderService:
     # ---- payment workflow tasks ----
 
     def confirm(self, order_id: str, payment_id: str | None) -> Order:
-        """RESERVED → PAID → CONFIRMED once the payment is captured (idempotent for a retried task)."""
+        """RESERVED → PAID → CONFIRMED once the payment is captured. Idempotent: a retried task (the first one
+        committed but its answer was lost) gets the confirmed order again, also when it has been cancelled since
+        (the cancel refunds). ``NotConfirmable`` when the order ended otherwise (e.g. timed out)."""
         now = now_iso()
         order = self._repo.mark_paid(order_id, payment_id, now) or self._repo.get(order_id)
         if order is None:
@@ -191,36 +208,67 @@ class OrderService:
         if order.status == OrderStatus.PAID:
             confirmed = self._repo.mark_confirmed(order_id, points_earned(order.amounts.total), now)
             order = confirmed or self._repo.get(order_id) or order
-        if order.status != OrderStatus.CONFIRMED:
+        if order.status not in (OrderStatus.CONFIRMED, OrderStatus.CANCELLED):
             raise NotConfirmable(f"order {order_id} is {order.status.value}, not waiting for its payment")
         return order
 
     def fail(self, order_id: str, reason: str) -> Order | None:
-        """The payment failed for good: FAILED with the reason (owners give everything back on ``OrderFailed``)."""
+        """The payment failed for good: FAILED with the reason (owners give everything back on ``OrderFailed``),
+        unless the order is final already. Returns the order as it now stands (None if there is none): the
+        workflow refunds a captured payment only when this says FAILED, never for an order that got CONFIRMED."""
         FailureReason(reason)
-        return self._repo.mark_failed(
+        failed = self._repo.mark_failed(
             order_id, reason, now_iso(), (OrderStatus.PENDING, OrderStatus.RESERVED, OrderStatus.PAID)
         )
+        return failed or self._repo.get(order_id)
 
-    # ---- timeout sweeper ----
+    # ---- the sweeper: every order ends final, every final event reaches the bus ----
 
     def sweep(self, pending_timeout: int | None = None) -> dict[str, int]:
-        """Orders whose replies never came end FAILED/TIMEOUT; reserved orders whose workflow never started get it
-        started. Returns what it did."""
+        """Every open order opened before the timeout, page after page: PENDING ones end FAILED/TIMEOUT; RESERVED
+        and PAID ones get their payment workflow started if it never was, or run again (a new execution: every
+        task is idempotent per order) if it ended without finishing the order. Then every final order whose final
+        event the outbox has not acknowledged within ``publish_grace`` gets it again, with its derived event id.
+        Returns what it did."""
         now = int(self._clock())
         timeout = self.pending_timeout if pending_timeout is None else pending_timeout
-        timed_out = restarted = 0
+        done: Counter[str] = Counter(
+            timedOut=0, workflowsStarted=0, workflowsRerun=0, running=0, needsOperator=0, republished=0
+        )
         for order_id in self._repo.open_order_ids(now - timeout):
             order = self._repo.get(order_id)
-            if order is None:
+            if order is None or order.status in FINAL:
                 continue
             if order.status == OrderStatus.PENDING:
                 if self._repo.mark_failed(order_id, FailureReason.TIMEOUT.value, now_iso(), (OrderStatus.PENDING,)):
-                    timed_out += 1
-            elif order.status == OrderStatus.RESERVED:
+                    done["timedOut"] += 1
+            else:
+                done[self._drive_payment(order)] += 1
+        for order_id in self._repo.unpublished_order_ids(now - min(timeout, self.publish_grace)):
+            order = self._repo.get(order_id)
+            if order is not None and order.status in FINAL:
+                self._publisher.publish(events_for_change(None, order, final_only=True))
+                self._repo.mark_published(order_id, order.status)
+                done["republished"] += 1
+        return dict(done)
+
+    def _drive_payment(self, order: Order) -> str:
+        """A RESERVED or PAID order past the timeout: what its payment workflow needs."""
+        match self._payments.state(order):
+            case WorkflowState.MISSING:
                 self._payments.start(order)
-                restarted += 1
-        return {"timedOut": timed_out, "workflowsStarted": restarted}
+                return "workflowsStarted"
+            case WorkflowState.RUNNING:
+                return "running"
+        if order.workflow_run >= MAX_WORKFLOW_RERUNS:
+            logger.error("payment workflow keeps ending without finishing the order; needs an operator",
+                         extra={"orderId": order.order_id, "runs": order.workflow_run + 1})  # fmt: skip
+            return "needsOperator"
+        rerun = self._repo.next_workflow_run(order.order_id, order.workflow_run)
+        if rerun is None:
+            return "running"  # another sweeper claimed it, or the order moved on
+        self._payments.start(rerun)
+        return "workflowsRerun"
 
 
 # ---- the outbox: events from the orders table's stream ----
@@ -290,14 +338,15 @@ def cancelled_event(order: Order) -> dict[str, Any]:
     )
 
 
-def events_for_change(old: Order | None, new: Order | None) -> Sequence[dict[str, Any]]:
+def events_for_change(old: Order | None, new: Order | None, *, final_only: bool = False) -> Sequence[dict[str, Any]]:
     """The events one change of an order record stands for: a new order is ``OrderCreated``; reaching FAILED,
-    CONFIRMED or CANCELLED is ``OrderFailed``/``OrderConfirmed``/``OrderCancelled``; anything else none."""
+    CONFIRMED or CANCELLED is ``OrderFailed``/``OrderConfirmed``/``OrderCancelled``; anything else none. With
+    ``final_only``, the final event of the order as it stands (none if it is not final)."""
     if new is None:
         return []
-    if old is None:
+    if old is None and not final_only:
         return [created_event(new)]
-    if old.status == new.status:
+    if old is not None and old.status == new.status:
         return []
     builders = {
         OrderStatus.FAILED: failed_event,

@@ -1,11 +1,15 @@
 """The orders table (pynamodb) and the catalog reader.
 
 Orders are keyed by ``orderId``; ``byUser`` (userId, userSort) lists a customer's orders newest first, and the
-sparse ``openOrders`` index (openPk = "OPEN" while the order is not final, openSince) feeds the timeout sweeper.
+sparse ``openOrders`` index (openPk, openSince) holds the orders with work left, for the sweeper: openPk = "OPEN"
+(since its creation) while the order is not final, then "UNPUBLISHED" (since it became final) until the outbox has
+put its final event on the bus.
 Every status change is a conditional update, so two workers can never move one order twice."""
 
 from __future__ import annotations
 
+import time
+from collections.abc import Iterator
 from typing import Any
 
 from pynamodb.attributes import ListAttribute, MapAttribute, NumberAttribute, UnicodeAttribute
@@ -16,6 +20,7 @@ from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, KeysOnlyProjec
 from pynamodb.models import Model
 
 from buynest.core.pagination import decode_cursor, encode_cursor
+from buynest.core.payment import TokenKind
 from buynest.orders.domain import (
     FINAL,
     Amounts,
@@ -28,6 +33,8 @@ from buynest.orders.domain import (
 )
 
 OPEN = "OPEN"
+UNPUBLISHED = "UNPUBLISHED"
+PAGE_SIZE = 100
 
 
 class ByUser(GlobalSecondaryIndex["OrderItem"]):
@@ -64,7 +71,7 @@ class OrderItem(Model):
     pointsUsed = NumberAttribute(default=0)
     pointsEarned = NumberAttribute(default=0)
     couponId = UnicodeAttribute(null=True)
-    paymentToken = UnicodeAttribute()
+    tokenKind = UnicodeAttribute(null=True)  # the card token's kind, never the token
     paymentId = UnicodeAttribute(null=True)
     createdAt = UnicodeAttribute()
     updatedAt = UnicodeAttribute()
@@ -74,6 +81,7 @@ class OrderItem(Model):
     points = UnicodeAttribute()
     openPk = UnicodeAttribute(null=True)
     openSince = NumberAttribute(null=True)
+    workflowRun = NumberAttribute(null=True)
 
     by_user = ByUser()
     open_orders = OpenOrders()
@@ -108,11 +116,12 @@ def to_order(item: OrderItem) -> Order:
         updated_at=item.updatedAt,
         coupon_id=item.couponId,
         points_to_use=int(item.pointsToUse or 0),
-        payment_token=item.paymentToken,
+        token_kind=item.tokenKind or TokenKind.UNKNOWN.value,
         failure_reason=item.failureReason,
         points_earned=int(item.pointsEarned or 0),
         holds={Part.STOCK: Hold(item.stock), Part.COUPON: Hold(item.coupon), Part.POINTS: Hold(item.points)},
         timeline=[{"status": str(t["status"]), "at": str(t["at"])} for t in (_plain(m) for m in item.timeline)],
+        workflow_run=int(item.workflowRun or 0),
     )
 
 
@@ -139,7 +148,7 @@ class DynamoOrderRepository:
             pointsUsed=0,
             pointsEarned=0,
             couponId=order.coupon_id,
-            paymentToken=order.payment_token,
+            tokenKind=order.token_kind,
             createdAt=order.created_at,
             updatedAt=order.updated_at,
             timeline=list(order.timeline),
@@ -242,19 +251,51 @@ class DynamoOrderRepository:
 
     @staticmethod
     def _final(status: OrderStatus, now: str) -> list[Action]:
+        """A final status; the order stays in ``openOrders`` as UNPUBLISHED until its final event is on the bus."""
         assert status in FINAL
         return [
             OrderItem.status.set(status.value),
             OrderItem.updatedAt.set(now),
             OrderItem.timeline.set(OrderItem.timeline.append(_step(status, now))),
-            OrderItem.openPk.remove(),
-            OrderItem.openSince.remove(),
+            OrderItem.openPk.set(UNPUBLISHED),
+            OrderItem.openSince.set(int(time.time())),
         ]
 
-    def open_order_ids(self, opened_by: int, limit: int = 200) -> list[str]:
-        """Orders not yet final that were opened at or before ``opened_by`` (epoch seconds), oldest first."""
-        results = OrderItem.open_orders.query(OPEN, OrderItem.openSince <= opened_by, limit=limit)
-        return [i.orderId for i in results]
+    def next_workflow_run(self, order_id: str, run: int) -> Order | None:
+        """Claim run ``run + 1`` of the payment workflow for an order still RESERVED or PAID (one sweeper wins)."""
+        current = OrderItem.workflowRun == run
+        if run == 0:
+            current = current | OrderItem.workflowRun.does_not_exist()
+        return self._transition(
+            order_id,
+            [OrderItem.workflowRun.set(run + 1)],
+            OrderItem.status.is_in(OrderStatus.RESERVED.value, OrderStatus.PAID.value) & current,
+        )
+
+    def mark_published(self, order_id: str, status: OrderStatus) -> bool:
+        """The final event of ``status`` is on the bus: the order leaves ``openOrders`` (unless it moved on)."""
+        return (
+            self._transition(
+                order_id,
+                [OrderItem.openPk.remove(), OrderItem.openSince.remove()],
+                (OrderItem.status == status.value) & (OrderItem.openPk == UNPUBLISHED),
+            )
+            is not None
+        )
+
+    def open_order_ids(self, opened_by: int) -> Iterator[str]:
+        """Every order not yet final that was opened at or before ``opened_by`` (epoch seconds), oldest first,
+        page after page of the index."""
+        return self._index(OPEN, opened_by)
+
+    def unpublished_order_ids(self, finished_by: int) -> Iterator[str]:
+        """Every final order whose final event is not known to be on the bus, finished at or before ``finished_by``."""
+        return self._index(UNPUBLISHED, finished_by)
+
+    @staticmethod
+    def _index(partition: str, by: int) -> Iterator[str]:
+        for item in OrderItem.open_orders.query(partition, OrderItem.openSince <= by, page_size=PAGE_SIZE):
+            yield item.orderId
 
 
 class ProductSnapshot:

@@ -10,7 +10,8 @@ authorization attempt and moves only along these edges (each one a conditional w
 
 Test tokens (the contract's): ``tok_ok`` authorizes; ``tok_decline`` is declined; ``tok_flaky`` fails transiently on
 the first two attempts for an order, then authorizes; ``tok_down`` always fails transiently; any other token is
-declined as an unknown card. Only the token's kind is ever stored, never the token itself.
+declined as an unknown card. Only the token's kind is ever stored, never the token itself (``buynest.core.payment``
+reads tokens, for the orders service too).
 
 The error classes raised to Step Functions are named exactly as the state machine's ``ErrorEquals`` match them
 (the runtime reports an exception's class name as ``errorType``): ``PaymentDeclined``, ``PaymentTransientError``,
@@ -23,8 +24,8 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from buynest.core.errors import BuynestError, Conflict, InvalidInput
+from buynest.core.payment import TokenKind
 
-MAX_AMOUNT = 1_000_000_000_000
 FLAKY_FAILURES = 2
 
 
@@ -41,16 +42,6 @@ class PaymentStatus(StrEnum):
 WAS_AUTHORIZED = frozenset(
     {PaymentStatus.AUTHORIZED, PaymentStatus.CAPTURED, PaymentStatus.REFUNDED, PaymentStatus.VOIDED}
 )
-
-
-class TokenKind(StrEnum):
-    """What a card token means to the simulator; the value is what the payments table stores."""
-
-    OK = "tok_ok"
-    DECLINE = "tok_decline"
-    FLAKY = "tok_flaky"
-    DOWN = "tok_down"
-    UNKNOWN = "unknown"
 
 
 class DeclineCode(StrEnum):
@@ -98,15 +89,6 @@ class PaymentInputError(PaymentError, InvalidInput):
 class PaymentStateError(PaymentError, Conflict):
     """The order's payment is not in a state that allows the request (capturing a payment that is missing,
     declined, voided or refunded; authorizing again after the attempt was closed as failed)."""
-
-
-def token_kind(token: str) -> TokenKind:
-    """The simulator's reading of a card token; anything that is not a test token is an unknown card."""
-    try:
-        kind = TokenKind(token)
-    except ValueError:
-        return TokenKind.UNKNOWN
-    return kind
 
 
 @dataclass(frozen=True)

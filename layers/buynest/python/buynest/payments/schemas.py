@@ -11,8 +11,9 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 from pydantic.alias_generators import to_camel
 
+from buynest.core.payment import MAX_AMOUNT
 from buynest.core.workflow import lift_payment_id
-from buynest.payments.domain import MAX_AMOUNT, Payment, PaymentInputError, RefundOutcome
+from buynest.payments.domain import Payment, PaymentInputError, RefundOutcome
 from buynest.payments.messages import FailureReason
 
 Id = Annotated[str, Field(min_length=1, max_length=128)]
@@ -30,7 +31,7 @@ class AuthorizeInput(TaskModel):
     order_id: Id
     user_id: Id
     amount: Annotated[int, Field(gt=0, le=MAX_AMOUNT)]
-    token: Annotated[str, Field(min_length=1, max_length=256)]
+    token_kind: Annotated[str, Field(min_length=1, max_length=32)]  # the card token's kind, never the token
 
 
 class CaptureInput(TaskModel):

@@ -13,19 +13,18 @@ from typing import Protocol
 from buynest.core.events import EventModel, EventPublisher, EventPublishError, make_event
 from buynest.core.ids import new_id, now_iso
 from buynest.core.observability import logger
+from buynest.core.payment import TokenKind, token_kind
 from buynest.payments.domain import (
     Payment,
     PaymentDeclined,
     PaymentStatus,
     PaymentTransientError,
     RefundOutcome,
-    TokenKind,
     Verdict,
     capturable,
     decide,
     refund_outcome,
     refund_step,
-    token_kind,
 )
 from buynest.payments.messages import (
     PAYMENT_CAPTURED,
@@ -98,7 +97,8 @@ class PaymentService:
         self._max_moves = max_moves
 
     def authorize(self, order_id: str, user_id: str, amount: int, token: str) -> Payment:
-        """Authorize ``amount`` on the card for the order, or return the authorization it already has. Raises
+        """Authorize ``amount`` on the card (``token``: a card token or its kind) for the order, or return the
+        authorization it already has. Raises
         ``PaymentDeclined`` (also again for a declined order), ``PaymentTransientError`` (the attempt is counted:
         retries see it), ``PaymentInputError`` when the order's key is reused with other parameters, and
         ``PaymentStateError`` when the order's attempt was closed as failed."""

@@ -15,7 +15,8 @@ from pynamodb.exceptions import DoesNotExist, GetError, PynamoDBException, Updat
 from pynamodb.expressions.condition import Condition
 from pynamodb.models import Model
 
-from buynest.payments.domain import Payment, PaymentStatus, PaymentTransientError, TokenKind, Transition
+from buynest.core.payment import TokenKind
+from buynest.payments.domain import Payment, PaymentStatus, PaymentTransientError, Transition
 
 CONDITION_FAILED = "ConditionalCheckFailedException"
 RETRYABLE_ERRORS = frozenset(

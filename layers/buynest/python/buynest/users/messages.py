@@ -97,5 +97,5 @@ class UserPointsUpdated(EventModel):
     user_id: Id
     order_id: Id
     delta: int
-    points: Points
+    points: int  # negative while a cancelled order's take-back is not yet repaid
     reason: str

@@ -9,9 +9,11 @@ transaction with the balance change it stands for, conditioned on the state it l
 its record exists gets a RELEASED tombstone, so the late event moves nothing. The record keeps the last ``delta``
 and its reason, so a repeat republishes the same ``UserPointsUpdated`` (the first publish may have failed).
 
-A cancelled order's earned points are taken back without the balance going below zero: the balance ``b`` is read,
-``take = min(pointsEarned, b + pointsUsed)``, and the change ``pointsUsed - take`` is written on the condition that
-the balance is still ``b`` (re-read and retried when it moved). Points already spent elsewhere stay spent."""
+A cancelled order's earned points are always taken back in full, and its used points returned: the change is
+``pointsUsed - pointsEarned``, even when that leaves the balance below zero (the earned points were spent on another
+order meanwhile). A negative balance cannot be spent (holding points needs ``balance >= n``) and later earnings repay
+it, so a customer's balance always equals what their still-confirmed orders earned minus what their confirmed and
+unfinished orders use: cancelling can never mint points."""
 
 from __future__ import annotations
 
@@ -62,7 +64,7 @@ class PointsReason(StrEnum):
 
 
 class PointsContention(UserError):
-    """A points transaction lost a conflict or was throttled (or the balance kept moving); nothing changed."""
+    """A points transaction lost a conflict or was throttled ; nothing changed."""
 
 
 class PointsMismatch(UserError):
@@ -115,8 +117,7 @@ class PointsHold:
 class Move:
     """One atomic change: the record goes from one of ``from_states`` to ``to_state`` (with no ``from_states``, it
     is created in ``to_state`` unless it exists) and the user's balance by ``delta``. An existing record must
-    belong to ``user_id``; ``amount`` is the held amount it must have (or is created with); ``expected_balance`` is
-    the balance the user must have."""
+    belong to ``user_id``; ``amount`` is the held amount it must have (or is created with)."""
 
     kind: HoldKind
     order_id: str
@@ -126,7 +127,6 @@ class Move:
     delta: int
     reason: PointsReason
     amount: int | None = None
-    expected_balance: int | None = None
 
 
 @dataclass(frozen=True)
@@ -158,16 +158,11 @@ class Refused:
 
 
 @dataclass(frozen=True)
-class BalanceChanged:
-    """Nothing changed: the balance is no longer the expected one."""
-
-
-@dataclass(frozen=True)
 class OwnerMissing:
     """Nothing changed: there is no user record to credit or debit."""
 
 
-MoveResult = Moved | Refused | BalanceChanged | OwnerMissing
+MoveResult = Moved | Refused | OwnerMissing
 
 
 class PointsLedger(Protocol):
@@ -297,8 +292,8 @@ class PointsSaga:
 
     def on_order_cancelled(self, event: OrderCancelled, correlation_id: str) -> None:
         """Undo a confirmed order's points: COMMITTED -> RELEASED with ``pointsUsed`` returned and ``pointsEarned``
-        taken back (never below zero, see the module docstring). If the confirmation was not handled yet (RESERVED),
-        everything held goes back; without a record, a tombstone makes the late confirmation a no-op."""
+        taken back in full (even below zero, see the module docstring). If the confirmation was not handled yet
+        (RESERVED), everything held goes back; without a record, a tombstone makes the late confirmation a no-op."""
         if event.points_used > event.points_to_use:
             raise PointsMismatch(f"order {event.order_id} used more points than it held")
         if event.points_to_use > 0:
@@ -322,19 +317,14 @@ class PointsSaga:
                     PointsReason.ORDER_CANCELLED,
                 )
             elif stored.state == HoldState.COMMITTED:
-                balance = self._ledger.balance(stored.user_id)
-                if balance is None:
-                    raise PointsOwnerMissing(f"user {stored.user_id} of order {event.order_id} does not exist")
-                take_back = min(event.points_earned, balance + event.points_used)
                 move = Move(
                     kind,
                     event.order_id,
                     stored.user_id,
                     (HoldState.COMMITTED,),
                     HoldState.RELEASED,
-                    event.points_used - take_back,
+                    event.points_used - event.points_earned,
                     PointsReason.ORDER_CANCELLED,
-                    expected_balance=balance,
                 )
             else:
                 self._settled_before(stored, PointsReason.ORDER_CANCELLED, correlation_id)
@@ -345,7 +335,7 @@ class PointsSaga:
                     return
                 case OwnerMissing():
                     raise PointsOwnerMissing(f"user {stored.user_id} of order {event.order_id} does not exist")
-                case Refused() | BalanceChanged():
+                case Refused():
                     continue
         raise PointsContention(f"points of order {event.order_id} kept changing while cancelling it")
 

@@ -10,14 +10,12 @@ from __future__ import annotations
 from pynamodb.attributes import NumberAttribute, UnicodeAttribute
 from pynamodb.connection import Connection
 from pynamodb.exceptions import DoesNotExist, PutError, TransactWriteError, UpdateError
-from pynamodb.expressions.condition import Condition
 from pynamodb.models import Model
 from pynamodb.transactions import TransactWrite
 
 from buynest.users.domain import LOCKOUT_WINDOW_SECONDS, EmailTaken, LoginAttempts, User, UserNotFound
 from buynest.users.saga import (
     AlreadyDecided,
-    BalanceChanged,
     HoldKind,
     HoldState,
     Insufficient,
@@ -235,19 +233,11 @@ def _contention(exc: TransactWriteError, codes: list[str | None]) -> bool:
     return exc.cause_response_code in RETRYABLE_ERRORS or any(code in RETRYABLE_REASONS for code in codes)
 
 
-def _balance_is(points: int) -> Condition:
-    """The balance equals ``points`` (a user stored without a balance has 0)."""
-    condition: Condition = UserItem.points == points
-    if points == 0:
-        condition |= UserItem.points.does_not_exist()
-    return condition
-
-
 class DynamoPointsLedger:
     """PointsLedger on the users table. Holding points is one TransactWriteItems (the record, put if absent, and
     ``points = points - n`` on ``points >= n``); every later move is one too (the record's state change, conditioned
-    on the state it leaves, and ``ADD points :delta`` on the user that must exist, optionally at an expected
-    balance). Cancellation reasons follow pynamodb's item order: puts, then updates in the order given."""
+    on the state it leaves, and ``ADD points :delta`` on the user that must exist). Cancellation reasons follow
+    pynamodb's item order: puts, then updates in the order given."""
 
     def __init__(self, table_name: str) -> None:
         for model in (UserItem, PointsHoldItem):
@@ -326,23 +316,17 @@ class DynamoPointsLedger:
                     )
                     tx.save(_hold_item(created), condition=PointsHoldItem.pk.does_not_exist())
                 if move.delta:
-                    user_condition = UserItem.pk.exists()
-                    if move.expected_balance is not None:
-                        user_condition &= _balance_is(move.expected_balance)
                     tx.update(
                         UserItem(pk=_user_key(move.user_id)),
                         actions=[UserItem.points.add(move.delta)],
-                        condition=user_condition,
-                        return_values="ALL_OLD",
+                        condition=UserItem.pk.exists(),
                     )
         except TransactWriteError as exc:
             hold_code, user_code = _reason_codes(exc, 2)
             if hold_code == CONDITION_FAILED:
                 return Refused()
             if user_code == CONDITION_FAILED:
-                reasons = exc.cancellation_reasons
-                found = len(reasons) > 1 and reasons[1] is not None and bool(reasons[1].raw_item)
-                return BalanceChanged() if found else OwnerMissing()
+                return OwnerMissing()
             if _contention(exc, [hold_code, user_code]):
                 raise PointsContention(f"points move for order {move.order_id} lost a conflict") from exc
             raise
