@@ -134,8 +134,12 @@ def test_bytes_that_are_not_the_declared_image_are_rejected_and_deleted(
     image = settled(api, product["productId"], t["imageId"])
     assert image["status"] == "REJECTED" and image["url"] is None
     s3 = aws_client(outputs, "s3")
-    listed = s3.list_objects_v2(Bucket=outputs["ImagesBucketName"], Prefix=f"originals/{product['productId']}/")
-    assert listed.get("KeyCount", 0) == 0
+    prefix = f"originals/{product['productId']}/"
+    # the processor records REJECTED first, then deletes the upload: poll for the deletion
+    wait_for(
+        lambda: s3.list_objects_v2(Bucket=outputs["ImagesBucketName"], Prefix=prefix).get("KeyCount", 0) == 0,
+        what="the rejected upload deleted",
+    )
 
 
 @pytest.mark.parametrize(
