@@ -55,8 +55,8 @@ deploy: $(DEV)/.stamp $(TOOLS)/.stamp ## sam build + sam deploy to the running l
 url: ## print the API base URL
 	@$(PY) scripts/stack.py url
 
-status: ## is the local stack running?
-	@$(MAKE) --no-print-directory ls-status
+status: ## is the local stack running? and the depth of every dead-letter queue (loud when one is not empty)
+	@$(MAKE) --no-print-directory ls-status && $(PY) scripts/status.py
 
 down: ## stop the local stack and everything it started
 	@$(MAKE) --no-print-directory ls-stop

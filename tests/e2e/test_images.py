@@ -14,6 +14,7 @@ from botocore.exceptions import ClientError
 from PIL import Image
 
 from tests.e2e.conftest import Api, aws_client, wait_for
+from tests.unit.image_samples import SECRETS, tagged_upload
 
 
 def picture(fmt: str, size: tuple[int, int] = (640, 480)) -> bytes:
@@ -83,6 +84,23 @@ def test_a_real_image_becomes_ready_with_a_thumbnail(
     assert original.status_code == 200 and Image.open(io.BytesIO(original.content)).size == (1000, 500)
 
 
+def test_the_served_original_of_a_phone_photo_has_no_gps_exif_xmp_or_trailer(
+    api: Api, admin: dict[str, Any], product: dict[str, Any]
+) -> None:
+    """Guards: what a browser downloads from ``url`` was the upload byte for byte, GPS position included."""
+    data = tagged_upload("image/jpeg")
+    t = ticket(api, admin, product["productId"], "image/jpeg", len(data))
+    assert upload(t["upload"], data).status_code in (200, 201, 204)
+
+    image = settled(api, product["productId"], t["imageId"])
+
+    assert image["status"] == "READY"
+    served = requests.get(image["url"], timeout=10).content
+    assert [s for s in SECRETS if s in served] == [] and served.endswith(b"\xff\xd9")
+    with Image.open(io.BytesIO(served)) as original:
+        assert dict(original.getexif()) == {} and "xmp" not in original.info and original.size == (600, 400)
+
+
 def test_s3_refuses_what_the_policy_does_not_allow(api: Api, admin: dict[str, Any], product: dict[str, Any]) -> None:
     data = picture("PNG")
     t = ticket(api, admin, product["productId"], "image/png", len(data))
@@ -116,8 +134,12 @@ def test_bytes_that_are_not_the_declared_image_are_rejected_and_deleted(
     image = settled(api, product["productId"], t["imageId"])
     assert image["status"] == "REJECTED" and image["url"] is None
     s3 = aws_client(outputs, "s3")
-    listed = s3.list_objects_v2(Bucket=outputs["ImagesBucketName"], Prefix=f"originals/{product['productId']}/")
-    assert listed.get("KeyCount", 0) == 0
+    prefix = f"originals/{product['productId']}/"
+    # the processor records REJECTED first, then deletes the upload: poll for the deletion
+    wait_for(
+        lambda: s3.list_objects_v2(Bucket=outputs["ImagesBucketName"], Prefix=prefix).get("KeyCount", 0) == 0,
+        what="the rejected upload deleted",
+    )
 
 
 @pytest.mark.parametrize(

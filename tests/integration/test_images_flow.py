@@ -163,14 +163,16 @@ def test_an_uploaded_image_becomes_ready_with_a_thumbnail_and_links(
     run_processor(env)
 
     assert env.object_keys() == {f"images/{pid}/{iid}", f"thumbnails/{pid}/{iid}"}
-    assert env.object(f"images/{pid}/{iid}") == (data, content_type)
+    served, served_type = env.object(f"images/{pid}/{iid}")
+    with Image.open(io.BytesIO(served)) as original:
+        assert served_type == content_type and original.format == fmt and original.size == (1200, 800)
     thumb, thumb_type = env.object(f"thumbnails/{pid}/{iid}")
     with Image.open(io.BytesIO(thumb)) as t:
         assert thumb_type == content_type and t.format == fmt and max(t.size) <= 320 and t.size == (320, 213)
     [shown] = shown_images(pid)
     assert (shown["imageId"], shown["status"], shown["width"], shown["height"]) == (iid, "READY", 1200, 800)
     assert "X-Amz-Signature=" in shown["url"] and "X-Amz-Signature=" in shown["thumbnailUrl"]
-    assert requests.get(shown["url"], timeout=10).content == data
+    assert requests.get(shown["url"], timeout=10).content == served
     assert requests.get(shown["thumbnailUrl"], timeout=10).content == thumb
     [event] = env.published()
     assert (event["source"], event["detail-type"]) == ("buynest.images", "ImageProcessed")
@@ -318,3 +320,31 @@ def test_an_upload_for_a_deleted_product_is_deleted(
     run_processor(env)
 
     assert env.object_keys() == set() and env.published() == []
+
+
+def test_uploads_abandoned_long_ago_are_removed_at_the_next_request_and_free_the_cap(
+    env: ImagesEnv, make_product: Any, admin_token: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Guards: PENDING entries whose pre-signed POST expired long ago counted towards the cap forever (the table's
+    own conditions, not a fake: the removal is conditional on the entry still being that PENDING one)."""
+    monkeypatch.setenv("MAX_IMAGES_PER_PRODUCT", "2")
+    pid = make_product()
+    long_ago = {"S": "2026-01-01T00:00:00Z"}
+    for image_id, status in (("01STALEPENDING", "PENDING"), ("01OLDREADY", "READY")):
+        entry = {"imageId": {"S": image_id}, "status": {"S": status}, "contentType": {"S": "image/png"},
+                 "contentLength": {"N": "10"}, "createdAt": long_ago, "updatedAt": long_ago}  # fmt: skip
+        env.ddb.update_item(
+            TableName=env.products_table,
+            Key={"productId": {"S": pid}},
+            UpdateExpression="SET images.#id = :entry",
+            ExpressionAttributeNames={"#id": image_id},
+            ExpressionAttributeValues={":entry": {"M": entry}},
+        )
+
+    status, body = request(pid, admin_token, "image/png", 10)
+
+    assert status == 201, body
+    assert stored_image(env, pid, "01STALEPENDING") is None
+    assert sorted(i["imageId"] for i in shown_images(pid)) == sorted(["01OLDREADY", body["imageId"]])
+    status, body = request(pid, admin_token, "image/png", 10)
+    assert status == 409 and body["error"]["code"] == "TOO_MANY_IMAGES"

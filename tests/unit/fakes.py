@@ -155,6 +155,19 @@ class FakeImageRepository:
             return None
         return self.records.get(product_id, {}).get(image_id)
 
+    def list(self, product_id: str) -> list[ImageRecord]:
+        if product_id not in self.products.products:
+            return []
+        return list(self.records.get(product_id, {}).values())
+
+    def discard_pending(self, product_id: str, record: ImageRecord) -> bool:
+        current = self.get(product_id, record.image_id)
+        if current is None or (current.status, current.created_at) != (images.PENDING, record.created_at):
+            return False
+        del self.records[product_id][record.image_id]
+        self._sync(product_id)
+        return True
+
     def finish(self, product_id: str, record: ImageRecord) -> bool:
         current = self.get(product_id, record.image_id)
         if current is None or current.status != images.PENDING:

@@ -296,6 +296,7 @@ def check_owner_wiring(service: str, table: str, pattern: dict[str, Any] | None 
         "BatchSize": 10,
         "MaximumBatchingWindowInSeconds": 1,
         "FunctionResponseTypes": ["ReportBatchItemFailures"],
+        "ScalingConfig": {"MaximumConcurrency": {"Ref": "SagaReservedConcurrency"}},
     }
     timeout = function.get("Timeout", template()["Globals"]["Function"]["Timeout"])
     assert queue["VisibilityTimeout"] >= 6 * timeout

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 
-from buynest.images.domain import MAX_IMAGE_BYTES, READY, ImageRecord
+from buynest.images.domain import MAX_IMAGE_BYTES, PENDING_GRACE_SECONDS, READY, UPLOAD_TTL_SECONDS, ImageRecord
 from buynest.images.runtime import set_image_service
 from buynest.images.service import ImageService
 from buynest.products.runtime import set_product_service
@@ -25,19 +26,32 @@ PNG = {"contentType": "image/png", "contentLength": 20_000}
 
 
 @dataclass
+class Clock:
+    now: datetime
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += timedelta(seconds=seconds)
+
+
+@dataclass
 class Images:
     repo: FakeImageRepository
     storage: FakeObjectStorage
     service: ImageService
+    clock: Clock
 
 
 @pytest.fixture
 def images(product_repo: FakeProductRepository, products: ProductService) -> Iterator[Images]:
     repo, storage = FakeImageRepository(product_repo), FakeObjectStorage()
-    service = ImageService(repo, storage, max_images=3)
+    clock = Clock(datetime(2026, 12, 4, 3, 0, tzinfo=UTC))
+    service = ImageService(repo, storage, max_images=3, clock=clock)
     set_image_service(service)
     set_product_service(ProductService(product_repo, FakeImageLinks()))
-    yield Images(repo, storage, service)
+    yield Images(repo, storage, service, clock)
     set_image_service(None)
 
 
@@ -173,6 +187,49 @@ def test_a_product_holds_at_most_the_cap(images: Images, make_product: Any, admi
     image_id = product_view(pid)["images"][0]["imageId"]
     assert delete(pid, image_id, admin_token)[0] == 204
     assert post_image(pid, PNG, admin_token)[0] == 201
+
+
+ABANDONED_AFTER = UPLOAD_TTL_SECONDS + PENDING_GRACE_SECONDS
+
+
+def test_an_abandoned_upload_stops_counting_towards_the_cap(
+    images: Images, make_product: Any, admin_token: str
+) -> None:
+    """Guards: PENDING images whose upload never came (the admin closed the tab) filled the cap forever, and the
+    product could never get another image without deleting them one by one."""
+    pid = make_product().product_id
+    for _ in range(3):
+        assert post_image(pid, PNG, admin_token)[0] == 201
+
+    images.clock.advance(ABANDONED_AFTER)  # the POSTs expired, but an upload posted just in time may still be
+    status, body = post_image(pid, PNG, admin_token)  # on its way to the processor
+    assert status == 409 and body["error"]["code"] == "TOO_MANY_IMAGES"
+
+    images.clock.advance(1)
+    status, body = post_image(pid, PNG, admin_token)
+    assert status == 201
+    assert [i["imageId"] for i in product_view(pid)["images"]] == [body["imageId"]]
+
+
+def test_an_abandoned_upload_is_removed_with_its_objects_and_nothing_else_is(
+    images: Images, make_product: Any, admin_token: str
+) -> None:
+    """Guards: expiring pending uploads must take only those: a READY image never expires, nor does a fresh
+    PENDING one; an object the late upload left behind goes with its record."""
+    pid = make_product().product_id
+    ready = post_image(pid, PNG, admin_token)[1]["imageId"]
+    images.repo.finish(pid, replace(images.repo.get(pid, ready), status=READY))  # type: ignore[arg-type]
+    stale = post_image(pid, PNG, admin_token)[1]["imageId"]
+    images.storage.upload(f"originals/{pid}/{stale}", b"late", "image/png")
+    images.clock.advance(ABANDONED_AFTER - 60)
+    fresh = post_image(pid, PNG, admin_token)[1]["imageId"]
+    images.clock.advance(61)
+
+    assert images.service.discard_abandoned(pid) == 1
+
+    assert sorted(i["imageId"] for i in product_view(pid)["images"]) == sorted([ready, fresh])
+    assert f"originals/{pid}/{stale}" not in images.storage.objects
+    assert images.service.discard_abandoned(pid) == 0
 
 
 def test_delete_removes_the_image_and_its_objects(

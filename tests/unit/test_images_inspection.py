@@ -8,10 +8,11 @@ import struct
 import zlib
 
 import pytest
-from PIL import Image
+from PIL import ExifTags, Image
 
 from buynest.images.domain import THUMBNAIL_MAX_SIDE, Accepted, Rejected, thumbnail_size
 from buynest.images.imaging import PillowInspector
+from tests.unit.image_samples import SECRETS, tagged_upload
 
 FORMAT_OF = {"image/png": "PNG", "image/jpeg": "JPEG", "image/webp": "WEBP"}
 
@@ -105,3 +106,41 @@ def test_exif_rotation_is_applied_to_size_and_thumbnail(inspector: PillowInspect
 
 def test_an_unaccepted_declared_type_is_rejected(inspector: PillowInspector) -> None:
     assert isinstance(inspector.inspect(image_bytes("image/png"), "image/gif"), Rejected)
+
+
+@pytest.mark.parametrize("content_type", ["image/jpeg", "image/png", "image/webp"])
+def test_the_served_original_has_no_gps_exif_xmp_or_trailing_bytes(
+    inspector: PillowInspector, content_type: str
+) -> None:
+    """Guards: the served original was the upload byte for byte, so a phone photo published the shop's (or the
+    admin's home) GPS position, the camera's serial number, XMP and whatever was appended after the image."""
+    upload = tagged_upload(content_type)
+    with Image.open(io.BytesIO(upload)) as tagged:  # the upload really carries them
+        assert tagged.getexif().get_ifd(ExifTags.IFD.GPSInfo)
+    assert all(secret in upload for secret in (b"SECRET-TRAILER", b"SECRET-CAMERA"))
+
+    result = inspector.inspect(upload, content_type)
+
+    assert isinstance(result, Accepted) and (result.width, result.height) == (600, 400)
+    assert [s for s in SECRETS if s in result.original] == []
+    assert b"Exif\x00\x00" not in result.original and b"xmpmeta" not in result.original
+    with Image.open(io.BytesIO(result.original)) as served:
+        assert served.format == FORMAT_OF[content_type] and served.size == (600, 400)
+        assert dict(served.getexif()) == {} and "xmp" not in served.info
+        assert served.getpixel((450, 300)) == pytest.approx((200, 120, 40), abs=6)  # the pixels are kept
+
+
+def test_a_jpeg_original_ends_at_its_end_of_image_marker(inspector: PillowInspector) -> None:
+    """Guards: bytes appended after a JPEG's EOI (a zip, a script) were served with it."""
+    result = inspector.inspect(tagged_upload("image/jpeg"), "image/jpeg")
+    assert isinstance(result, Accepted)
+    assert result.original.endswith(b"\xff\xd9") and result.original.count(b"\xff\xd9") == 1
+
+
+def test_a_rotated_original_is_served_upright_without_its_orientation_tag(inspector: PillowInspector) -> None:
+    """Guards: dropping EXIF also drops the orientation browsers turn the picture by; the pixels must be turned
+    instead, or a portrait photo shows on its side."""
+    result = inspector.inspect(tagged_upload("image/jpeg", (1000, 500), orientation=6), "image/jpeg")
+    assert isinstance(result, Accepted) and (result.width, result.height) == (500, 1000)
+    with Image.open(io.BytesIO(result.original)) as served:
+        assert served.size == (500, 1000) and ExifTags.Base.Orientation not in served.getexif()

@@ -19,6 +19,7 @@ from buynest.images.service import ImageProcessor, ImageService
 from buynest.products.service import ProductService
 from tests.conftest import FakeContext, load_handler
 from tests.unit.fakes import FakeImageRepository, FakeObjectStorage, FakeProductRepository, RecordingPublisher
+from tests.unit.image_samples import SECRETS, tagged_upload
 
 process_image = load_handler("images/process_image")
 on_product_removed = load_handler("images/on_product_removed")
@@ -86,7 +87,9 @@ def test_a_valid_upload_becomes_ready_with_its_thumbnail(
         "height": 500,
     }
     assert set(world.storage.objects) == {f"images/{pid}/{iid}", f"thumbnails/{pid}/{iid}"}
-    assert world.storage.objects[f"images/{pid}/{iid}"] == (data, content_type)
+    served, served_type = world.storage.objects[f"images/{pid}/{iid}"]
+    with Image.open(io.BytesIO(served)) as original:
+        assert served_type == content_type and original.format == fmt and original.size == (800, 500)
     thumb, thumb_type = world.storage.objects[f"thumbnails/{pid}/{iid}"]
     with Image.open(io.BytesIO(thumb)) as t:
         assert thumb_type == content_type and t.format == fmt and t.size == (320, 200)
@@ -101,6 +104,20 @@ def test_a_valid_upload_becomes_ready_with_its_thumbnail(
         "reason": None,
     }
     assert set(event["metadata"]) == {"eventId", "eventVersion", "correlationId", "occurredAt"}
+
+
+def test_the_served_original_of_a_phone_photo_carries_no_gps_position(world: World, make_product: Any) -> None:
+    """Guards: the processor copied the upload's bytes to the served key, EXIF GPS, XMP and trailer included."""
+    pid = make_product().product_id
+    upload = tagged_upload("image/jpeg")
+    iid = world.upload(pid, upload, "image/jpeg")
+
+    assert world.processor.process(f"originals/{pid}/{iid}") == "READY"
+
+    served, _ = world.storage.objects[f"images/{pid}/{iid}"]
+    assert [s for s in SECRETS if s in served] == [] and served.endswith(b"\xff\xd9")
+    with Image.open(io.BytesIO(served)) as original:
+        assert dict(original.getexif()) == {} and "xmp" not in original.info and original.size == (600, 400)
 
 
 @pytest.mark.parametrize(

@@ -4,6 +4,7 @@ Python (no AWS, no Pillow: the API functions that import this do not ship Pillow
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Final
 
 from buynest.core.errors import BuynestError, Conflict, InvalidInput, NotFound
@@ -14,6 +15,10 @@ MAX_IMAGES_PER_PRODUCT = 10
 THUMBNAIL_MAX_SIDE = 320
 MAX_PIXELS = 40_000_000
 UPLOAD_TTL_SECONDS = 300
+# A PENDING image whose upload never came stops counting towards the cap this long after its pre-signed POST
+# expired: S3 refuses the POST after UPLOAD_TTL_SECONDS, and an upload posted just in time is processed well within
+# this margin (the uploads queue retries 3 times, 180 s apart, before its DLQ).
+PENDING_GRACE_SECONDS = 600
 
 PENDING: Final = "PENDING"
 READY: Final = "READY"
@@ -127,6 +132,13 @@ class ImageRecord:
     def final(self) -> bool:
         return self.status != PENDING
 
+    def abandoned(self, now: datetime, upload_ttl_seconds: int, grace_seconds: int = PENDING_GRACE_SECONDS) -> bool:
+        """A PENDING image whose upload can no longer come: its pre-signed POST expired more than the grace ago."""
+        if self.status != PENDING:
+            return False
+        created = datetime.fromisoformat(self.created_at)
+        return now - created > timedelta(seconds=upload_ttl_seconds + grace_seconds)
+
 
 @dataclass(frozen=True)
 class StoredObject:
@@ -139,10 +151,12 @@ class StoredObject:
 
 @dataclass(frozen=True)
 class Accepted:
-    """The upload is an image of its declared type: its size as displayed, and the thumbnail to store."""
+    """The upload is an image of its declared type: its size as displayed, the original to serve (the pixels only:
+    no EXIF, XMP or trailing bytes) and the thumbnail to store."""
 
     width: int
     height: int
+    original: bytes
     thumbnail: bytes
     thumbnail_type: str
 

@@ -7,15 +7,20 @@ from __future__ import annotations
 import io
 import warnings
 
-from PIL import ExifTags, Image, ImageOps, UnidentifiedImageError
+from PIL import ExifTags, Image, ImageFile, ImageOps, UnidentifiedImageError
 
 from buynest.images.domain import FORMATS, MAX_PIXELS, THUMBNAIL_MAX_SIDE, Accepted, Inspection, Rejected
 
-_TRANSPOSED_ORIENTATIONS = frozenset({5, 6, 7, 8})
 _SAVE_OPTIONS: dict[str, dict[str, object]] = {
     "JPEG": {"quality": 85, "optimize": True},
     "PNG": {"optimize": True},
     "WEBP": {"quality": 80},
+}
+# An original that must be encoded again (EXIF-rotated JPEG, any PNG or WebP): close to the upload's quality.
+_ORIGINAL_OPTIONS: dict[str, dict[str, object]] = {
+    "JPEG": {"quality": 92, "comment": b""},
+    "PNG": {},
+    "WEBP": {"quality": 90},
 }
 
 
@@ -54,13 +59,28 @@ class PillowInspector:
                 return Rejected(f"the image is {width}x{height} pixels; at most {self.max_pixels} pixels are accepted")
             probe.verify()
         with Image.open(io.BytesIO(data), formats=[expected]) as image:
-            orientation = image.getexif().get(ExifTags.Base.Orientation, 1)
-            image.thumbnail((self.thumbnail_side, self.thumbnail_side))
-            thumbnail = ImageOps.exif_transpose(image)
-            if expected == "JPEG" and thumbnail.mode not in ("RGB", "L"):
-                thumbnail = thumbnail.convert("RGB")
+            upright = ImageOps.exif_transpose(image)
+            original = _clean_original(image, upright, expected)
+            upright.thumbnail((self.thumbnail_side, self.thumbnail_side))
+            if expected == "JPEG" and upright.mode not in ("RGB", "L"):
+                upright = upright.convert("RGB")
             out = io.BytesIO()
-            thumbnail.save(out, expected, **_SAVE_OPTIONS[expected])
-        if orientation in _TRANSPOSED_ORIENTATIONS:
-            width, height = height, width
-        return Accepted(width=width, height=height, thumbnail=out.getvalue(), thumbnail_type=content_type)
+            upright.save(out, expected, **_SAVE_OPTIONS[expected])
+        width, height = Image.open(io.BytesIO(original)).size
+        return Accepted(
+            width=width, height=height, original=original, thumbnail=out.getvalue(), thumbnail_type=content_type
+        )
+
+
+def _clean_original(source: ImageFile.ImageFile, upright: Image.Image, fmt: str) -> bytes:
+    """The original as served: the pixels turned upright, in the same format, with nothing but the pixels and
+    the colour profile. EXIF (GPS position, camera serial), XMP, comments, text chunks and any bytes after the
+    image's end are not carried over, because only the decoded pixels are encoded again. A JPEG that needs no
+    turning keeps its own quantisation tables and subsampling (no second generation of compression loss)."""
+    options: dict[str, object] = {"exif": b"", "icc_profile": source.info.get("icc_profile")}
+    out = io.BytesIO()
+    if fmt == "JPEG" and upright.size == source.size and source.getexif().get(ExifTags.Base.Orientation, 1) == 1:
+        source.save(out, fmt, quality="keep", comment=b"", **options)
+    else:
+        upright.save(out, fmt, **_ORIGINAL_OPTIONS[fmt], **options)
+    return out.getvalue()

@@ -4,12 +4,13 @@ starts :class:`ImageProcessor`."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
+from datetime import datetime
 from typing import Any, Protocol
 
 from buynest.core.events import EventPublisher, make_event
-from buynest.core.ids import new_id, now_iso
+from buynest.core.ids import iso, new_id, now_iso, utc_now
 from buynest.images.domain import (
     MAX_IMAGE_BYTES,
     MAX_IMAGES_PER_PRODUCT,
@@ -39,6 +40,15 @@ class ImageRepository(Protocol):
 
     def get(self, product_id: str, image_id: str) -> ImageRecord | None:
         """The image, or None when it or its product does not exist (strongly consistent)."""
+        ...
+
+    def list(self, product_id: str) -> list[ImageRecord]:
+        """Every image of the product (none when it does not exist; strongly consistent)."""
+        ...
+
+    def discard_pending(self, product_id: str, record: ImageRecord) -> bool:
+        """Take the image off its product if it is still this PENDING record (same ``createdAt``); False when it
+        is not (processed or removed meanwhile)."""
         ...
 
     def finish(self, product_id: str, record: ImageRecord) -> bool:
@@ -106,18 +116,22 @@ class ImageService:
         upload_ttl_seconds: int = UPLOAD_TTL_SECONDS,
         max_images: int = MAX_IMAGES_PER_PRODUCT,
         max_bytes: int = MAX_IMAGE_BYTES,
+        clock: Callable[[], datetime] = utc_now,
     ) -> None:
         self._repo = repo
         self._storage = storage
+        self._clock = clock
         self._upload_ttl = upload_ttl_seconds
         self._max_images = max_images
         self._max_bytes = max_bytes
 
     def request_upload(self, product_id: str, content_type: str, content_length: int) -> UploadTicket:
         """Record a PENDING image on the product (refused when the product is missing or full) and pre-sign its
-        upload, limited to the declared type and at most the declared size."""
+        upload, limited to the declared type and at most the declared size. Abandoned uploads (PENDING past their
+        POST's lifetime and a grace) are removed first, so they never count towards the cap."""
         content_type = check_upload(content_type, content_length, self._max_bytes)
-        now = now_iso()
+        self.discard_abandoned(product_id)
+        now = iso(self._clock())
         record = ImageRecord(
             image_id=new_id(),
             status=PENDING,
@@ -130,6 +144,17 @@ class ImageService:
         key = object_keys(product_id, record.image_id)[0]
         upload = self._storage.presign_upload(key, content_type, content_length, self._upload_ttl)
         return UploadTicket(image_id=record.image_id, upload=upload, expires_in=self._upload_ttl)
+
+    def discard_abandoned(self, product_id: str) -> int:
+        """Remove the product's PENDING images whose upload can no longer come (and any object of theirs); returns
+        how many. One strongly consistent read, plus one conditional write per abandoned image."""
+        now = self._clock()
+        removed = 0
+        for record in self._repo.list(product_id):
+            if record.abandoned(now, self._upload_ttl) and self._repo.discard_pending(product_id, record):
+                self._storage.delete(object_keys(product_id, record.image_id))
+                removed += 1
+        return removed
 
     def delete(self, product_id: str, image_id: str) -> None:
         """Take the image off the product, then delete its objects. A processor finishing the same image meanwhile
@@ -184,7 +209,7 @@ class ImageProcessor:
             return "GONE"
         inspection = self._inspect(record, obj)
         if isinstance(inspection, Accepted):
-            self._storage.put(served, obj.data, record.content_type)
+            self._storage.put(served, inspection.original, record.content_type)
             self._storage.put(thumbnail, inspection.thumbnail, inspection.thumbnail_type)
             final = replace(
                 record,

@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from pynamodb.attributes import MapAttribute, UnicodeAttribute
-from pynamodb.exceptions import DoesNotExist, UpdateError
+from pynamodb.exceptions import AttributeDeserializationError, DoesNotExist, UpdateError
 from pynamodb.expressions.condition import size
 from pynamodb.expressions.operand import Path
 from pynamodb.models import Model
@@ -113,6 +113,28 @@ class DynamoImageRepository:
             return None
         entry = (item.images.as_dict() if item.images is not None else {}).get(image_id)
         return _record(entry) if entry else None
+
+    def list(self, product_id: str) -> list[ImageRecord]:
+        try:
+            item = ProductImagesItem.get(product_id, consistent_read=True, attributes_to_get=["productId", "images"])
+        except (DoesNotExist, AttributeDeserializationError):
+            # no product, or one stored before images existed (an empty list where the map goes): no images
+            return []
+        entries = item.images.as_dict() if isinstance(item.images, MapAttribute) else dict(item.images or {})
+        return [_record(entry) for entry in entries.values()]
+
+    def discard_pending(self, product_id: str, record: ImageRecord) -> bool:
+        path = ProductImagesItem.images[record.image_id]
+        try:
+            ProductImagesItem(productId=product_id).update(
+                actions=[path.remove()],
+                condition=(path["status"] == PENDING) & (path["createdAt"] == record.created_at),
+            )
+        except UpdateError as exc:
+            if _conditional(exc):
+                return False
+            raise
+        return True
 
     def finish(self, product_id: str, record: ImageRecord) -> bool:
         path = ProductImagesItem.images[record.image_id]
