@@ -203,6 +203,26 @@ class Order(Body):
     timeline: list[TimelineEntry]
 
 
+# ---------- cart ----------
+
+
+class CartLine(Body):
+    product_id: Id
+    name: Annotated[str, Field(description="The product's current name.")]
+    unit_price: Annotated[Won, Field(description="The product's current price.")]
+    quantity: Annotated[int, Field(ge=1, le=100)]
+    line_total: Won
+    in_stock: Annotated[bool, Field(description="False while the product's stock is below `quantity`.")]
+
+
+class Cart(Body):
+    """The customer's cart at the catalog's current prices and stock; a deleted product's line is gone."""
+
+    items: Annotated[list[CartLine], Field(max_length=50)]
+    subtotal: Won
+    updated_at: Annotated[Timestamp | None, Field(description="The last change; `null` for a cart never used.")]
+
+
 # ---------- admin ----------
 
 
@@ -263,6 +283,7 @@ RESPONSE_MODELS: tuple[type[Body], ...] = (
     MyCouponPage,
     Order,
     OrderPage,
+    Cart,
     Stats,
     Health,
 )
