@@ -82,6 +82,9 @@ OPERATIONS: dict[tuple[str, str], Doc] = {
         ),
     ),
     ("GET", "/users/me"): Doc(responses.Me, (Fault(404, "NOT_FOUND", "the token's user no longer exists"),)),
+    ("PUT", "/users/me/address"): Doc(
+        responses.SavedAddress, (Fault(404, "NOT_FOUND", "the token's user no longer exists"),)
+    ),
     ("POST", "/products"): Doc(responses.Product),
     ("GET", "/products"): Doc(responses.ProductPage),
     ("GET", "/products/{productId}"): Doc(responses.Product),
@@ -195,6 +198,15 @@ EXAMPLES: dict[str, dict[str, Any]] = {
         "payment": {"method": "card", "token": "tok_ok"},
     },
     "SetQuantity": {"quantity": 2},
+    "Address": {
+        "recipient": "Kim Minji",
+        "phone": "+82 10-1234-5678",
+        "line1": "123 Teheran-ro",
+        "line2": "Apt 501",
+        "city": "Seoul",
+        "postalCode": "06234",
+        "country": "KR",
+    },
 }
 
 ROLES = {

@@ -66,10 +66,23 @@ class User(Body):
     role: Role
 
 
+class SavedAddress(Body):
+    """A customer's delivery address, as saved with `PUT /users/me/address`."""
+
+    recipient: str
+    phone: str
+    line1: str
+    line2: str | None
+    city: str
+    postal_code: str
+    country: Annotated[str, Field(pattern="^[A-Z]{2}$", description="ISO 3166-1 alpha-2.")]
+
+
 class Me(User):
-    """The caller's own profile, with the points they can spend."""
+    """The caller's own profile, with the points they can spend and the saved delivery address."""
 
     points: Annotated[int, Field(ge=0)]
+    address: Annotated[SavedAddress | None, Field(description="`null` until one is saved.")]
 
 
 class Token(Body):
@@ -273,6 +286,7 @@ RESPONSE_MODELS: tuple[type[Body], ...] = (
     Error,
     User,
     Me,
+    SavedAddress,
     Token,
     Product,
     ProductPage,
