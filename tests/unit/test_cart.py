@@ -23,9 +23,11 @@ from buynest.cart.domain import (
 from buynest.cart.messages import OrderConfirmed
 from buynest.cart.runtime import set_cart_service
 from buynest.cart.service import CartService
+from buynest.cart.store import DynamoCatalogView
 from buynest.core.auth import TokenService
 from buynest.core.retry import Backoff
 from tests.conftest import api_event, call, load_handler
+from tests.template import template
 from tests.unit.cart_fakes import FakeCartRepository, FakeCatalogView
 
 get = load_handler("cart/get_cart")
@@ -265,3 +267,75 @@ def test_the_cart_is_for_customers_only(
     assert call(module, api_event(method, path, resource, body=body, path_params=params))[0] == 401
     status, error = call(module, api_event(method, path, resource, body=body, path_params=params, token=admin_token))
     assert (status, error["error"]["code"]) == (403, "FORBIDDEN")
+
+
+# ---- wiring ----
+
+
+def test_only_confirmed_orders_reach_the_cart_through_its_own_queue_and_dlq() -> None:
+    """Guards the rule: a failed or cancelled order never reaches the cart (it leaves the cart as it was)."""
+    res = template()["Resources"]
+    rule = res["CartOrderEventsRule"]["Properties"]
+    assert rule["EventPattern"] == {"source": ["buynest.orders"], "detail-type": ["OrderConfirmed"]}
+    assert [t["Arn"] for t in rule["Targets"]] == [{"Fn::GetAtt": "CartOrderEventsQueue.Arn"}]
+    queue = res["CartOrderEventsQueue"]["Properties"]
+    assert queue["RedrivePolicy"] == {"deadLetterTargetArn": {"Fn::GetAtt": "CartOrderEventsDLQ.Arn"},
+                                      "maxReceiveCount": 5}  # fmt: skip
+    function = res["CartOnOrderConfirmedFunction"]["Properties"]
+    assert function["Policies"] == [{"DynamoDBCrudPolicy": {"TableName": {"Ref": "CartsTable"}}}]
+    [source] = function["Events"].values()
+    assert source["Properties"]["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+    assert queue["VisibilityTimeout"] >= 6 * template()["Globals"]["Function"]["Timeout"]
+
+
+def test_the_cart_reads_the_catalog_by_key_and_only_the_attributes_it_shows() -> None:
+    """Guards the read model: the cart's functions may BatchGetItem the products table, five attributes only."""
+    res = template()["Resources"]
+    [statement] = res["CartCatalogReadPolicy"]["Properties"]["PolicyDocument"]["Statement"]
+    assert statement["Action"] == "dynamodb:BatchGetItem"
+    assert statement["Resource"] == {"Fn::GetAtt": "ProductsTable.Arn"}
+    attributes = statement["Condition"]["ForAllValues:StringEquals"]["dynamodb:Attributes"]
+    assert set(attributes) == {"productId", "name", "price", "stock", "catalog"}
+    api_functions = [
+        props
+        for props in (r["Properties"] for r in res.values() if r["Type"] == "AWS::Serverless::Function")
+        if props.get("CodeUri") == "functions/cart/" and "Api" in props.get("Events", {})
+    ]
+    assert len(api_functions) == 4
+    assert all({"Ref": "CartCatalogReadPolicy"} in props["Policies"] for props in api_functions)
+
+
+class RecordingDynamo:
+    """A DynamoDB client that answers ``batch_get_item`` from ``rows``, leaving the first key unprocessed once."""
+
+    def __init__(self, rows: dict[str, dict[str, Any]]) -> None:
+        self.rows = rows
+        self.requests: list[dict[str, Any]] = []
+
+    def batch_get_item(self, RequestItems: dict[str, Any]) -> dict[str, Any]:  # noqa: N803 - boto3's name
+        self.requests.append(RequestItems)
+        [(table, request)] = RequestItems.items()
+        keys = request["Keys"]
+        held = keys[:1] if len(self.requests) == 1 else []
+        found = [self.rows[k["productId"]["S"]] for k in keys[len(held) :] if k["productId"]["S"] in self.rows]
+        unprocessed = {table: {**request, "Keys": held}} if held else {}
+        return {"Responses": {table: found}, "UnprocessedKeys": unprocessed}
+
+
+def test_the_catalog_view_asks_for_the_granted_attributes_and_retries_unprocessed_keys() -> None:
+    product = {"productId": {"S": "mug"}, "name": {"S": "Mug"}, "price": {"N": "12000"}, "stock": {"N": "3"},
+               "catalog": {"S": "catalog"}}  # fmt: skip
+    reservation = {"productId": {"S": "RESERVATION#o1"}}
+    client = RecordingDynamo({"mug": product, "RESERVATION#o1": reservation})
+    view = DynamoCatalogView("products", client=client, backoff=Backoff(sleep=lambda _: None))
+
+    found = view.products(["mug", "RESERVATION#o1", "gone", "mug"])
+
+    assert found == {"mug": ProductView("mug", "Mug", 12_000, 3)}
+    assert len(client.requests) == 2  # the unprocessed key asked again
+    request = client.requests[0]["products"]
+    names = request["ExpressionAttributeNames"]
+    asked = {names.get(part.strip(), part.strip()) for part in request["ProjectionExpression"].split(",")}
+    [statement] = template()["Resources"]["CartCatalogReadPolicy"]["Properties"]["PolicyDocument"]["Statement"]
+    assert asked == set(statement["Condition"]["ForAllValues:StringEquals"]["dynamodb:Attributes"])
+    assert request["ConsistentRead"] is True
