@@ -67,6 +67,11 @@ class Doc:
     status: int | None = None  # only for handlers that do not go through json_response
 
 
+_CART_CHANGED = Fault(
+    409, "CART_CONFLICT_RETRY", "the cart changed elsewhere at the same moment, every retry; try again"
+)
+_CATALOG_BUSY = Fault(409, "CATALOG_BUSY_RETRY", "the catalog was too busy to read every product; try again")
+
 OPERATIONS: dict[tuple[str, str], Doc] = {
     ("POST", "/auth/signup"): Doc(responses.User, (Fault(409, "EMAIL_TAKEN", "an account with this email exists"),)),
     ("POST", "/auth/login"): Doc(
@@ -77,6 +82,9 @@ OPERATIONS: dict[tuple[str, str], Doc] = {
         ),
     ),
     ("GET", "/users/me"): Doc(responses.Me, (Fault(404, "NOT_FOUND", "the token's user no longer exists"),)),
+    ("PUT", "/users/me/address"): Doc(
+        responses.SavedAddress, (Fault(404, "NOT_FOUND", "the token's user no longer exists"),)
+    ),
     ("POST", "/products"): Doc(responses.Product),
     ("GET", "/products"): Doc(responses.ProductPage),
     ("GET", "/products/{productId}"): Doc(responses.Product),
@@ -117,6 +125,18 @@ OPERATIONS: dict[tuple[str, str], Doc] = {
     ("POST", "/orders/{orderId}/cancel"): Doc(
         responses.Order, (Fault(409, "NOT_CANCELLABLE", "only a CONFIRMED order can be cancelled"),)
     ),
+    ("GET", "/cart"): Doc(responses.Cart, (_CATALOG_BUSY,)),
+    ("PUT", "/cart/items/{productId}"): Doc(
+        responses.Cart,
+        (
+            Fault(404, "NOT_FOUND", "the product does not exist"),
+            Fault(409, "CART_FULL", "the cart already has 50 lines and this product is not one of them"),
+            _CART_CHANGED,
+            _CATALOG_BUSY,
+        ),
+    ),
+    ("DELETE", "/cart/items/{productId}"): Doc(responses.Cart, (_CART_CHANGED, _CATALOG_BUSY)),
+    ("DELETE", "/cart"): Doc(None, (_CART_CHANGED,)),
     ("GET", "/admin/stats"): Doc(responses.Stats),
     ("GET", "/health"): Doc(responses.Health, status=200),
 }
@@ -177,6 +197,16 @@ EXAMPLES: dict[str, dict[str, Any]] = {
         "pointsToUse": 0,
         "payment": {"method": "card", "token": "tok_ok"},
     },
+    "SetQuantity": {"quantity": 2},
+    "Address": {
+        "recipient": "Kim Minji",
+        "phone": "+82 10-1234-5678",
+        "line1": "123 Teheran-ro",
+        "line2": "Apt 501",
+        "city": "Seoul",
+        "postalCode": "06234",
+        "country": "KR",
+    },
 }
 
 ROLES = {
@@ -214,6 +244,7 @@ TAGS = {
     "images": "Product images, uploaded straight to S3 with a pre-signed POST and checked asynchronously.",
     "coupons": "First-come coupon campaigns and the customers' coupons.",
     "orders": "Orders, placed once per Idempotency-Key and carried through the saga to a final status.",
+    "cart": "The customer's cart, at the catalog's current prices and stock.",
     "stats": "Sales figures for admins.",
     "health": "Liveness.",
 }

@@ -66,11 +66,24 @@ class User(Body):
     role: Role
 
 
+class SavedAddress(Body):
+    """A customer's delivery address, as saved with `PUT /users/me/address`."""
+
+    recipient: str
+    phone: str
+    line1: str
+    line2: str | None
+    city: str
+    postal_code: str
+    country: Annotated[str, Field(pattern="^[A-Z]{2}$", description="ISO 3166-1 alpha-2.")]
+
+
 class Me(User):
     """The caller's own profile, with their points balance (negative when a cancelled order took back points that
-    had been spent: nothing can be spent until later orders earn it back)."""
+    had been spent: nothing can be spent until later orders earn it back) and the saved delivery address."""
 
     points: int
+    address: Annotated[SavedAddress | None, Field(description="`null` until one is saved.")]
 
 
 class Token(Body):
@@ -204,6 +217,26 @@ class Order(Body):
     timeline: list[TimelineEntry]
 
 
+# ---------- cart ----------
+
+
+class CartLine(Body):
+    product_id: Id
+    name: Annotated[str, Field(description="The product's current name.")]
+    unit_price: Annotated[Won, Field(description="The product's current price.")]
+    quantity: Annotated[int, Field(ge=1, le=100)]
+    line_total: Won
+    in_stock: Annotated[bool, Field(description="False while the product's stock is below `quantity`.")]
+
+
+class Cart(Body):
+    """The customer's cart at the catalog's current prices and stock; a deleted product's line is gone."""
+
+    items: Annotated[list[CartLine], Field(max_length=50)]
+    subtotal: Won
+    updated_at: Annotated[Timestamp | None, Field(description="The last change; `null` for a cart never used.")]
+
+
 # ---------- admin ----------
 
 
@@ -254,6 +287,7 @@ RESPONSE_MODELS: tuple[type[Body], ...] = (
     Error,
     User,
     Me,
+    SavedAddress,
     Token,
     Product,
     ProductPage,
@@ -264,6 +298,7 @@ RESPONSE_MODELS: tuple[type[Body], ...] = (
     MyCouponPage,
     Order,
     OrderPage,
+    Cart,
     Stats,
     Health,
 )

@@ -24,7 +24,7 @@ def test_signup_login_me(api: Api) -> None:
 
     resp = api.get("/users/me", token=login["token"])
     assert resp.status_code == 200
-    assert resp.json() == {**created, "points": 0}
+    assert resp.json() == {**created, "points": 0, "address": None}
 
 
 def test_duplicate_email_is_refused(api: Api, new_customer: Callable[..., dict[str, Any]]) -> None:

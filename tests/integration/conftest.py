@@ -11,7 +11,7 @@ from moto import mock_aws
 
 from buynest.core.auth import set_token_service
 from buynest.products.runtime import set_product_service
-from buynest.users.runtime import set_user_service
+from buynest.users.runtime import set_address_service, set_user_service
 from tests.template import create_table_args, resources
 
 TABLE_ENV = {"UsersTable": "USERS_TABLE", "ProductsTable": "PRODUCTS_TABLE"}
@@ -39,8 +39,8 @@ def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, Any]]:
             Name="it-auth", SecretString="integration-secret-" + "x" * 40
         )
         monkeypatch.setenv("AUTH_SECRET_ARN", secret["ARN"])
-        for reset in (set_token_service, set_user_service, set_product_service):
+        for reset in (set_token_service, set_user_service, set_product_service, set_address_service):
             reset(None)
         yield {"tables": names, "ddb": ddb}
-        for reset in (set_token_service, set_user_service, set_product_service):
+        for reset in (set_token_service, set_user_service, set_product_service, set_address_service):
             reset(None)

@@ -98,7 +98,7 @@ def test_signup_login_me_through_the_handlers(aws: dict[str, Any]) -> None:
     )
     assert status == 200
     status, profile = call(me, api_event("GET", "/users/me", token=body["token"]))
-    assert status == 200 and profile == {**created, "points": 0}
+    assert status == 200 and profile == {**created, "points": 0, "address": None}
     stored = aws["ddb"].get_item(TableName=aws["tables"]["UsersTable"], Key={"pk": {"S": f"USER#{created['userId']}"}})[
         "Item"
     ]

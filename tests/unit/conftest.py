@@ -9,8 +9,10 @@ import pytest
 from buynest.core.auth import TokenService, set_token_service
 from buynest.products.runtime import set_product_service
 from buynest.products.service import ProductService
-from buynest.users.runtime import set_user_service
+from buynest.users.address import AddressService
+from buynest.users.runtime import set_address_service, set_user_service
 from buynest.users.service import UserService
+from tests.unit.address_fakes import FakeAddressBook
 from tests.unit.fakes import FakeProductRepository, FakeUserRepository, PlainHasher
 
 KEY = "k" * 48
@@ -48,8 +50,10 @@ def user_repo() -> FakeUserRepository:
 def users(user_repo: FakeUserRepository, tokens: TokenService, clock: Clock) -> Iterator[UserService]:
     service = UserService(user_repo, PlainHasher(), lambda: tokens, clock=clock)
     set_user_service(service)
+    set_address_service(AddressService(FakeAddressBook(user_repo), clock=lambda: "2026-12-04T10:00:00Z"))
     yield service
     set_user_service(None)
+    set_address_service(None)
 
 
 @pytest.fixture

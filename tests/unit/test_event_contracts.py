@@ -25,6 +25,8 @@ from jsonschema import Draft202012Validator
 from PIL import Image
 from pydantic import ValidationError
 
+from buynest.cart import messages as cart_messages
+from buynest.cart.service import CartService
 from buynest.core.auth import Principal
 from buynest.core.events import BusEvent, EventModel
 from buynest.core.retry import Backoff
@@ -49,6 +51,7 @@ from buynest.users.saga import PointsSaga
 from scripts import gen_events
 from scripts.gen_events import BY_DETAIL_TYPE, EVENTS, EVENTS_DIR, Event
 from tests.conftest import load_handler
+from tests.unit.cart_fakes import FakeCartRepository, FakeCatalogView
 from tests.unit.coupon_fakes import FakeCouponRepository
 from tests.unit.fakes import FakeImageRepository, FakeObjectStorage, FakeProductRepository
 from tests.unit.order_fakes import FakeCatalog, FakeOrderRepository, FakeWorkflow
@@ -72,6 +75,9 @@ READERS: dict[str, Reader] = {
     ),
     "functions/stats/on_order_settled.py": lambda detail_type, data: (
         OrderSettled.model_validate(data) if detail_type in STATS_KINDS else None
+    ),
+    "functions/cart/on_order_confirmed.py": lambda detail_type, data: (
+        cart_messages.OrderConfirmed.model_validate(data) if detail_type == cart_messages.ORDER_CONFIRMED else None
     ),
     "functions/orders/on_reply.py": lambda detail_type, data: (
         order_messages.REPLY_MODELS[detail_type].model_validate(data)
@@ -253,6 +259,7 @@ class Shop:
         self.points = PointsSaga(self.points_ledger, self.bus, backoff=Backoff(sleep=lambda _: None))
         ids = count(1)
         self.payments = PaymentService(FakePaymentRepository(), self.bus, new_payment_id=lambda: f"pay{next(ids)}")
+        self.carts = CartService(FakeCartRepository(), FakeCatalogView({"mug": ("Mug", 12_000, 10)}))
         self.routes = gen_events.routes()
 
     # ---- orders' outbox and API ----
@@ -318,6 +325,8 @@ class Shop:
                 self.payments.refund(event.order_id, "ORDER_CANCELLED", correlation_id)
             case "functions/stats/on_order_settled.py":
                 self.settled.append((kind, event))
+            case "functions/cart/on_order_confirmed.py":
+                self.carts.take_order(event)
             case "functions/orders/on_reply.py":
                 self.outbox(event.order_id, lambda: self.orders.on_reply(kind, data, correlation_id))
             case _:

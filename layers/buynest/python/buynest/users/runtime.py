@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 from buynest.core.auth import token_service
 from buynest.core.config import env_str
 from buynest.core.lazy import Lazy
+from buynest.users.address import AddressService
 from buynest.users.service import UserService
 
 if TYPE_CHECKING:
@@ -57,3 +58,13 @@ def _build_points_saga() -> PointsSaga:
 
 points_saga = Lazy(_build_points_saga)
 set_points_saga = points_saga.set
+
+
+def _build_address_service() -> AddressService:
+    from buynest.users.address_store import DynamoAddressBook
+
+    return AddressService(DynamoAddressBook(UsersSettings.from_env().users_table))
+
+
+address_service = Lazy(_build_address_service)
+set_address_service = address_service.set
