@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
@@ -50,6 +51,26 @@ def test_ten_failures_lock_the_email(api: Api, new_customer: Callable[..., dict[
     locked = api.post("/auth/login", json={"email": user["email"], "password": user["password"]})
     assert locked.status_code == 429
     assert locked.json()["error"]["code"] == "TOO_MANY_ATTEMPTS"
+
+
+def test_a_burst_of_parallel_wrong_logins_gets_at_most_ten_401s(
+    api: Api, new_customer: Callable[..., dict[str, Any]]
+) -> None:
+    """Guards issue #10 "login lockout under a burst": 40 parallel wrong logins for one email let 11 have their
+    password checked (each read the count before any failure was recorded). Now at most 10 get 401, the rest 429.
+    (16 at a time: more than the threshold are in flight at once, and the local stack's two cores can start that
+    many function processes within the client's timeout.)"""
+    user = new_customer()
+
+    def attempt(_: int) -> int:
+        return Api(api.base).post("/auth/login", json={"email": user["email"], "password": "a-wrong-guess"}).status_code
+
+    with ThreadPoolExecutor(16) as pool:
+        statuses = list(pool.map(attempt, range(40)))
+
+    assert set(statuses) <= {401, 429}
+    assert statuses.count(401) <= 10
+    assert api.post("/auth/login", json={"email": user["email"], "password": user["password"]}).status_code == 429
 
 
 @pytest.mark.parametrize("auth", [None, "Bearer", "Bearer abc.def.ghi", "Token xyz"])

@@ -10,7 +10,7 @@ from buynest.core.pagination import decode_cursor, encode_cursor
 from buynest.images import domain as images
 from buynest.images.domain import ImageRecord, StoredObject
 from buynest.products.domain import Product, ProductImage, ProductNotFound
-from buynest.users.domain import LOCKOUT_WINDOW_SECONDS, EmailTaken, LoginAttempts, User, UserNotFound
+from buynest.users.domain import EmailTaken, LoginAttempts, User, UserNotFound, is_locked, window_open
 
 
 class FakeUserRepository:
@@ -38,12 +38,15 @@ class FakeUserRepository:
     def login_attempts(self, email: str) -> LoginAttempts | None:
         return self.attempts.get(email)
 
-    def record_failure(self, email: str, now: int) -> None:
+    def claim_attempt(self, email: str, now: int) -> bool:
         current = self.attempts.get(email)
-        if current and current.window_start > now - LOCKOUT_WINDOW_SECONDS:
+        if is_locked(current, now):
+            return False
+        if current and window_open(current, now):
             self.attempts[email] = LoginAttempts(current.failures + 1, current.window_start)
         else:
             self.attempts[email] = LoginAttempts(1, now)
+        return True
 
     def clear_failures(self, email: str) -> None:
         self.attempts.pop(email, None)

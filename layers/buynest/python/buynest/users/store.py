@@ -14,7 +14,15 @@ from pynamodb.expressions.condition import Condition
 from pynamodb.models import Model
 from pynamodb.transactions import TransactWrite
 
-from buynest.users.domain import LOCKOUT_WINDOW_SECONDS, EmailTaken, LoginAttempts, User, UserNotFound
+from buynest.users.domain import (
+    LOCKOUT_THRESHOLD,
+    LOCKOUT_WINDOW_SECONDS,
+    EmailTaken,
+    LoginAttempts,
+    User,
+    UserNotFound,
+    is_locked,
+)
 from buynest.users.saga import (
     AlreadyDecided,
     BalanceChanged,
@@ -152,14 +160,19 @@ class DynamoUserRepository:
             return None
         return LoginAttempts(failures=int(item.failures or 0), window_start=int(item.windowStart or 0))
 
-    def record_failure(self, email: str, now: int) -> None:
-        """Count a failure in the open window, or open a new window; concurrent failures are never lost."""
+    def claim_attempt(self, email: str, now: int) -> bool:
+        """Count one login attempt for ``email`` before its password is checked: ``failures + 1`` in the open
+        window while ``failures < LOCKOUT_THRESHOLD``, or a new window. Each is one conditional write, so however
+        many attempts run at once, at most ``LOCKOUT_THRESHOLD`` are claimed per window. False when the window is
+        open and full (locked)."""
         cutoff = now - LOCKOUT_WINDOW_SECONDS
         for _ in range(3):
-            item = UserItem(pk=_login_key(email))
             try:
-                item.update(actions=[UserItem.failures.add(1)], condition=UserItem.windowStart > cutoff)
-                return
+                UserItem(pk=_login_key(email)).update(
+                    actions=[UserItem.failures.add(1)],
+                    condition=(UserItem.windowStart > cutoff) & (UserItem.failures < LOCKOUT_THRESHOLD),
+                )
+                return True
             except UpdateError as exc:
                 if exc.cause_response_code != "ConditionalCheckFailedException":
                     raise
@@ -168,10 +181,13 @@ class DynamoUserRepository:
             )
             try:
                 fresh.save(condition=UserItem.pk.does_not_exist() | (UserItem.windowStart <= cutoff))
-                return
+                return True
             except PutError as exc:
                 if exc.cause_response_code != "ConditionalCheckFailedException":
                     raise
+            if is_locked(self.login_attempts(email), now):
+                return False
+        return False
 
     def clear_failures(self, email: str) -> None:
         UserItem(pk=_login_key(email)).delete()
