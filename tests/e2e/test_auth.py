@@ -114,3 +114,26 @@ def test_bad_signups_get_a_400_naming_the_problem(api: Api, kwargs: dict[str, An
     assert resp.status_code == 400, resp.text
     error = resp.json()["error"]
     assert error["code"] == "VALIDATION_ERROR" and field in error["message"]
+
+
+def test_a_full_width_email_is_the_same_account(api: Api) -> None:
+    """Guards issue #10 "emails are not normalised": a full-width ``kim@EXAMPLE.com`` and ``kim@example.com`` were
+    two accounts."""
+    local = unique_email("kim").split("@")[0]
+    wide = "".join(chr(ord(c) + 0xFEE0) if "!" <= c <= "~" else c for c in f"{local}@EXAMPLE") + ".com"
+    resp = api.post("/auth/signup", json={"email": wide, "password": "password-123", "name": "Kim"})
+    assert resp.status_code == 201, resp.text
+    assert resp.json()["email"] == f"{local}@example.com"
+    twin = api.post("/auth/signup", json={"email": f"{local}@example.com", "password": "password-456", "name": "K"})
+    assert twin.status_code == 409 and twin.json()["error"]["code"] == "EMAIL_TAKEN"
+    assert (
+        api.post("/auth/login", json={"email": f"{local}@Example.COM", "password": "password-123"}).status_code == 200
+    )
+
+
+@pytest.mark.parametrize("name", ["Kim\u202egnp.exe", "K\u200bim", "Kim\u2066", "Kim\x07"])
+def test_a_name_with_hidden_characters_is_a_400_naming_the_field(api: Api, name: str) -> None:
+    """Guards issue #10: control, bidi and zero-width characters in names were accepted."""
+    resp = api.post("/auth/signup", json={"email": unique_email(), "password": "password-123", "name": name})
+    assert resp.status_code == 400
+    assert resp.json()["error"]["code"] == "VALIDATION_ERROR" and resp.json()["error"]["message"].startswith("name:")
