@@ -6,6 +6,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from typing import Any
 
+from buynest.core.auth import Principal, still_valid
 from buynest.core.pagination import decode_cursor, encode_cursor
 from buynest.images import domain as images
 from buynest.images.domain import ImageRecord, StoredObject
@@ -33,6 +34,13 @@ class FakeUserRepository:
         if user_id not in self.users:
             raise UserNotFound("user does not exist")
         self.users[user_id] = replace(self.users[user_id], role=role)
+        return self.users[user_id]
+
+    def revoke_tokens(self, user_id: str) -> User:
+        if user_id not in self.users:
+            raise UserNotFound("user does not exist")
+        user = self.users[user_id]
+        self.users[user_id] = replace(user, token_version=user.token_version + 1)
         return self.users[user_id]
 
     def login_attempts(self, email: str) -> LoginAttempts | None:
@@ -231,3 +239,22 @@ class RecordingPublisher:
         if self.down:
             raise RuntimeError("bus unavailable")
         self.entries.extend(entries)
+
+
+class TrustTheToken:
+    """AccountCheck for tests about other things than revocation: every verified token's account exists, as the
+    token says (tests/unit/test_auth.py covers the real check)."""
+
+    def confirm(self, principal: Principal) -> Principal:
+        return principal
+
+
+class FakeAccountCheck:
+    """AccountCheck on a FakeUserRepository, with DynamoAccountCheck's rules."""
+
+    def __init__(self, repo: FakeUserRepository) -> None:
+        self.repo = repo
+
+    def confirm(self, principal: Principal) -> Principal:
+        user = self.repo.users.get(principal.user_id)
+        return still_valid(principal, user and Principal(user.user_id, user.role, user.token_version))

@@ -43,6 +43,7 @@ class User:
     points: int
     password_hash: str
     created_at: str
+    token_version: int = 0  # bumped by a revocation: tokens issued before it stop working
 
     def public(self) -> dict[str, object]:
         """What the API shows of a user (never the hash)."""

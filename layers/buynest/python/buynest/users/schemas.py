@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints
 
@@ -46,10 +46,13 @@ class LoginRequest(BaseModel):
 
 
 class MakeAdminRequest(BaseModel):
-    """Payload of the admin-bootstrap function (invoked by ``make admin``, not exposed over HTTP)."""
+    """Payload of the operator function behind ``make admin`` (not exposed over HTTP). ``action``: ``promote``
+    (the default: create the user as an admin, which needs ``password``, or promote the existing one), ``demote``
+    (back to customer) or ``revoke`` (log the user out everywhere). Each counts on the user's next request."""
 
     model_config = ConfigDict(extra="forbid", strict=True)
 
     email: Email
-    password: Password
+    password: Password | None = None
     name: Name = "Admin"
+    action: Literal["promote", "demote", "revoke"] = "promote"

@@ -28,6 +28,11 @@ class UserRepository(Protocol):
     def get(self, user_id: str) -> User | None: ...
     def get_by_email(self, email: str) -> User | None: ...
     def set_role(self, user_id: str, role: str) -> User: ...
+
+    def revoke_tokens(self, user_id: str) -> User:
+        """Bumps the user's token version: every token issued so far stops working."""
+        ...
+
     def login_attempts(self, email: str) -> LoginAttempts | None: ...
     def claim_attempt(self, email: str, now: int) -> bool: ...
     def clear_failures(self, email: str) -> None: ...
@@ -96,7 +101,7 @@ class UserService:
             # only now is the password known: re-hash it with the current parameters (a no-op if it changed meanwhile)
             self._repo.replace_password_hash(user.user_id, user.password_hash, self._hasher.hash(password))
         tokens = self._tokens()
-        return tokens.issue(user.user_id, user.role, now=now), tokens.ttl_seconds
+        return tokens.issue(user.user_id, user.role, version=user.token_version, now=now), tokens.ttl_seconds
 
     def get(self, user_id: str) -> User:
         user = self._repo.get(user_id)
@@ -104,9 +109,27 @@ class UserService:
             raise UserNotFound("user does not exist")
         return user
 
-    def ensure_admin(self, email: str, password: str, name: str) -> tuple[User, bool]:
-        """Create the user as an admin, or promote the existing one. Returns (user, created)."""
+    def ensure_admin(self, email: str, password: str | None, name: str) -> tuple[User, bool]:
+        """Create the user as an admin (``password`` needed), or promote the existing one. Returns (user, created).
+        The role counts at once: every authenticated request reads the account's current role."""
         existing = self._repo.get_by_email(normalize_email(email))
         if existing is None:
+            if password is None:
+                raise UserNotFound("no user has this email; give a password to create it")
             return self.signup(email, password, name, role=ADMIN), True
         return self._repo.set_role(existing.user_id, ADMIN), False
+
+    def demote(self, email: str) -> User:
+        """Make an admin a customer again: their next admin request gets 403 (the role is read on every request;
+        their token stays valid as a customer's)."""
+        return self._repo.set_role(self._by_email(email).user_id, CUSTOMER)
+
+    def revoke_tokens(self, email: str) -> User:
+        """Log the user out everywhere: every token issued so far stops working on the next request."""
+        return self._repo.revoke_tokens(self._by_email(email).user_id)
+
+    def _by_email(self, email: str) -> User:
+        user = self._repo.get_by_email(normalize_email(email))
+        if user is None:
+            raise UserNotFound("no user has this email")
+        return user

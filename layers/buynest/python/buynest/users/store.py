@@ -11,6 +11,7 @@ from pynamodb.attributes import NumberAttribute, UnicodeAttribute
 from pynamodb.connection import Connection
 from pynamodb.exceptions import DoesNotExist, PutError, TransactWriteError, UpdateError
 from pynamodb.expressions.condition import Condition
+from pynamodb.expressions.update import Action
 from pynamodb.models import Model
 from pynamodb.transactions import TransactWrite
 
@@ -61,6 +62,7 @@ class UserItem(Model):
     points = NumberAttribute(null=True)
     passwordHash = UnicodeAttribute(null=True)
     createdAt = UnicodeAttribute(null=True)
+    tokenVersion = NumberAttribute(null=True)
     failures = NumberAttribute(null=True)
     windowStart = NumberAttribute(null=True)
     expiresAt = NumberAttribute(null=True)
@@ -87,6 +89,7 @@ def _to_user(item: UserItem) -> User:
         points=int(item.points or 0),
         password_hash=item.passwordHash or "",
         created_at=item.createdAt or "",
+        token_version=int(item.tokenVersion or 0),
     )
 
 
@@ -133,9 +136,17 @@ class DynamoUserRepository:
         return self.get(guard.userId or "")
 
     def set_role(self, user_id: str, role: str) -> User:
+        """Changes the role; every request reads it (``buynest.core.auth.authenticate``), so it counts at once."""
+        return self._update_account(user_id, UserItem.role.set(role))
+
+    def revoke_tokens(self, user_id: str) -> User:
+        """Bumps the token version: every token issued so far stops working."""
+        return self._update_account(user_id, UserItem.tokenVersion.add(1))
+
+    def _update_account(self, user_id: str, action: Action) -> User:
         item = UserItem(pk=_user_key(user_id))
         try:
-            item.update(actions=[UserItem.role.set(role)], condition=UserItem.pk.exists())
+            item.update(actions=[action], condition=UserItem.pk.exists())
         except UpdateError as exc:
             if exc.cause_response_code == "ConditionalCheckFailedException":
                 raise UserNotFound("user does not exist") from exc
