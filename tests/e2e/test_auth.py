@@ -62,14 +62,14 @@ def test_a_burst_of_parallel_wrong_logins_gets_at_most_ten_401s(
 ) -> None:
     """Guards issue #10 "login lockout under a burst": 40 parallel wrong logins for one email let 11 have their
     password checked (each read the count before any failure was recorded). Now at most 10 get 401, the rest 429.
-    (16 at a time: more than the threshold are in flight at once, and the local stack's two cores can start that
+    (12 at a time: more than the threshold are in flight at once, and the local stack's two cores can start that
     many function processes within the client's timeout.)"""
     user = new_customer()
 
     def attempt(_: int) -> int:
         return Api(api.base).post("/auth/login", json={"email": user["email"], "password": "a-wrong-guess"}).status_code
 
-    with ThreadPoolExecutor(16) as pool:
+    with ThreadPoolExecutor(12) as pool:
         statuses = list(pool.map(attempt, range(40)))
 
     assert set(statuses) <= {401, 429}
