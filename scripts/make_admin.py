@@ -1,4 +1,6 @@
-"""`make admin EMAIL=... PASSWORD=...`: invokes the stack's MakeAdminFunction (creates or promotes the user)."""
+"""`make admin EMAIL=... PASSWORD=...`: invokes the stack's MakeAdminFunction (creates or promotes the user).
+`make admin EMAIL=... DEMOTE=1` makes an admin a customer again; `make admin EMAIL=... REVOKE=1` logs the user out
+everywhere. Each counts on the user's next request."""
 
 from __future__ import annotations
 
@@ -19,9 +21,12 @@ class MakeAdminError(RuntimeError):
         self.body = body
 
 
-def invoke_make_admin(outputs: dict[str, str], email: str, password: str, name: str | None = None) -> dict[str, Any]:
+def invoke_make_admin(
+    outputs: dict[str, str], email: str, password: str | None, name: str | None = None, action: str = "promote"
+) -> dict[str, Any]:
     """Create or promote ``email`` as an admin through the local stack's MakeAdminFunction (what `make admin`,
-    `make seed`, `make bench` and `make load` all do); returns the function's answer."""
+    `make seed`, `make bench` and `make load` all do), or demote it or revoke its tokens (``action``); returns the
+    function's answer."""
     import boto3
 
     client = boto3.client(
@@ -31,7 +36,12 @@ def invoke_make_admin(outputs: dict[str, str], email: str, password: str, name: 
         aws_access_key_id="test",
         aws_secret_access_key="test",
     )
-    payload = {"email": email, "password": password, **({"name": name} if name else {})}
+    payload = {
+        "email": email,
+        **({"password": password} if password else {}),
+        **({"name": name} if name else {}),
+        **({"action": action} if action != "promote" else {}),
+    }
     resp = client.invoke(FunctionName=outputs["MakeAdminFunctionName"], Payload=json.dumps(payload).encode())
     body = json.loads(resp["Payload"].read() or b"null")
     if resp.get("FunctionError"):
@@ -41,16 +51,22 @@ def invoke_make_admin(outputs: dict[str, str], email: str, password: str, name: 
 
 def main() -> None:
     email, password = os.environ.get("EMAIL", ""), os.environ.get("PASSWORD", "")
-    if not email or not password:
-        sys.exit("usage: make admin EMAIL=you@example.com PASSWORD='at least 8 characters' [NAME='Your Name']")
+    action = "demote" if os.environ.get("DEMOTE") else "revoke" if os.environ.get("REVOKE") else "promote"
+    if not email or (action == "promote" and not password):
+        sys.exit(
+            "usage: make admin EMAIL=you@example.com PASSWORD='at least 8 characters' [NAME='Your Name']\n"
+            "       make admin EMAIL=you@example.com DEMOTE=1   (back to customer)\n"
+            "       make admin EMAIL=you@example.com REVOKE=1   (log out everywhere)"
+        )
     outputs = json.loads((LOCAL / "outputs.json").read_text())
     try:
-        body = invoke_make_admin(outputs, email, password, os.environ.get("NAME") or "Admin")
+        body = invoke_make_admin(outputs, email, password or None, os.environ.get("NAME") or "Admin", action)
     except MakeAdminError as exc:
         body = exc.body
         sys.exit(f"make admin failed: {body.get('errorMessage', body) if isinstance(body, dict) else body}")
-    verb = "created" if body.pop("created") else "promoted"
-    print(f"admin {verb}: {json.dumps(body)}")
+    created = body.pop("created")
+    done = {"promote": f"admin {'created' if created else 'promoted'}", "demote": "demoted", "revoke": "tokens revoked"}
+    print(f"{done[body.pop('action', action)]}: {json.dumps(body)}")
 
 
 if __name__ == "__main__":

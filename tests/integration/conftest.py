@@ -7,12 +7,14 @@ from typing import Any
 
 import boto3
 import pytest
+from aws_lambda_powertools.utilities import parameters
 from moto import mock_aws
 
-from buynest.core.auth import set_token_service
+from buynest.core.auth import set_account_check, set_token_service
 from buynest.products.runtime import set_product_service
 from buynest.users.runtime import set_address_service, set_user_service
 from tests.template import create_table_args, resources
+from tests.unit.fakes import TrustTheToken
 
 TABLE_ENV = {"UsersTable": "USERS_TABLE", "ProductsTable": "PRODUCTS_TABLE"}
 
@@ -35,12 +37,24 @@ def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, Any]]:
             names[logical_id] = name
             if logical_id in TABLE_ENV:
                 monkeypatch.setenv(TABLE_ENV[logical_id], name)
-        secret = boto3.client("secretsmanager", region_name="us-east-1").create_secret(
-            Name="it-auth", SecretString="integration-secret-" + "x" * 40
-        )
-        monkeypatch.setenv("AUTH_SECRET_ARN", secret["ARN"])
+        keys = auth_keys(monkeypatch)
         for reset in (set_token_service, set_user_service, set_product_service, set_address_service):
             reset(None)
-        yield {"tables": names, "ddb": ddb}
-        for reset in (set_token_service, set_user_service, set_product_service, set_address_service):
+        set_account_check(TrustTheToken())  # tests of revocation install the real DynamoAccountCheck
+        yield {"tables": names, "ddb": ddb, **keys}
+        for reset in (set_token_service, set_user_service, set_product_service, set_address_service, set_account_check):
             reset(None)
+
+
+def auth_keys(monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
+    """The signing key secret (as the template generates it) and the public-keys parameter (as the template creates
+    it, empty); the functions' environment names both, as the template's does for the login function."""
+    secret = boto3.client("secretsmanager", region_name="us-east-1").create_secret(
+        Name="it-auth", SecretString="integration-seed-" + "x" * 40
+    )
+    parameter = "it-auth-public-keys"
+    boto3.client("ssm", region_name="us-east-1").put_parameter(Name=parameter, Value='{"keys": []}', Type="String")
+    parameters.clear_caches()  # Powertools keeps values for 5 minutes, across tests too
+    monkeypatch.setenv("AUTH_SIGNING_KEY_ARN", secret["ARN"])
+    monkeypatch.setenv("AUTH_PUBLIC_KEYS_PARAM", parameter)
+    return {"signing_key_arn": secret["ARN"], "public_keys_param": parameter}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from typing import Any
@@ -35,25 +36,95 @@ def test_email_is_unique_by_condition(aws: dict[str, Any]) -> None:
     assert repo.get_by_email("kim@example.com") == user()
 
 
-def test_failures_are_counted_in_a_window_then_reset(aws: dict[str, Any]) -> None:
+def test_attempts_are_claimed_in_a_window_then_refused_then_reset(aws: dict[str, Any]) -> None:
     repo = DynamoUserRepository(aws["tables"]["UsersTable"])
     now = 1_000_000
-    for _ in range(3):
-        repo.record_failure("a@b.co", now)
-    assert repo.login_attempts("a@b.co") == LoginAttempts(3, now)
+    assert all(repo.claim_attempt("a@b.co", now) for _ in range(LOCKOUT_THRESHOLD))
+    assert repo.login_attempts("a@b.co") == LoginAttempts(LOCKOUT_THRESHOLD, now)
+    assert not repo.claim_attempt("a@b.co", now + 60)
+    assert repo.login_attempts("a@b.co") == LoginAttempts(LOCKOUT_THRESHOLD, now)
     later = now + 16 * 60
-    repo.record_failure("a@b.co", later)
+    assert repo.claim_attempt("a@b.co", later)
     assert repo.login_attempts("a@b.co") == LoginAttempts(1, later)
     repo.clear_failures("a@b.co")
     assert repo.login_attempts("a@b.co") is None
 
 
-def test_concurrent_failures_are_never_lost(aws: dict[str, Any]) -> None:
+@pytest.fixture
+def atomic_moto(monkeypatch: pytest.MonkeyPatch) -> None:
+    """DynamoDB checks a write's condition and applies it atomically; moto does it in several Python steps that
+    threads can interleave. One lock around moto's item writes gives it DynamoDB's guarantee, so the concurrency
+    tests below measure our code, not moto's."""
+    from moto.dynamodb.models import DynamoDBBackend
+
+    lock = threading.RLock()
+    for name in ("put_item", "update_item", "delete_item", "get_item", "transact_write_items"):
+        original = getattr(DynamoDBBackend, name)
+
+        def locked(self: Any, *args: Any, _original: Any = original, **kwargs: Any) -> Any:
+            with lock:
+                return _original(self, *args, **kwargs)
+
+        monkeypatch.setattr(DynamoDBBackend, name, locked)
+
+
+def test_concurrent_claims_never_exceed_the_threshold(aws: dict[str, Any], atomic_moto: None) -> None:
     repo = DynamoUserRepository(aws["tables"]["UsersTable"])
     with ThreadPoolExecutor(8) as pool:
-        list(pool.map(lambda _: repo.record_failure("race@b.co", 2_000_000), range(LOCKOUT_THRESHOLD)))
+        claimed = list(pool.map(lambda _: repo.claim_attempt("race@b.co", 2_000_000), range(3 * LOCKOUT_THRESHOLD)))
+    assert claimed.count(True) == LOCKOUT_THRESHOLD
     attempts = repo.login_attempts("race@b.co")
     assert attempts is not None and attempts.failures == LOCKOUT_THRESHOLD
+
+
+class CountingHasher(Argon2Hasher):
+    """The real Argon2id hasher, counting how many times a password was checked (real or dummy)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.checks = 0
+        self._lock = threading.Lock()
+
+    def verify(self, password_hash: str, password: str) -> bool:
+        with self._lock:
+            self.checks += 1
+        return super().verify(password_hash, password)
+
+
+@pytest.mark.parametrize("registered", [True, False])
+def test_a_burst_of_parallel_wrong_logins_checks_at_most_ten_passwords(
+    aws: dict[str, Any], atomic_moto: None, registered: bool
+) -> None:
+    """Guards issue #10 "login lockout under a burst": 40 parallel wrong logins for one email each read the failure
+    count before any of them recorded a failure, so all 40 had their password checked. Now each attempt is claimed
+    by a conditional write before the check: at most 10 checks (401), the rest 429."""
+    from buynest.core.auth import TokenService
+    from buynest.users.domain import InvalidCredentials, TooManyAttempts
+    from buynest.users.service import UserService
+
+    repo = DynamoUserRepository(aws["tables"]["UsersTable"])
+    hasher = CountingHasher()
+    service = UserService(repo, hasher, lambda: TokenService("k" * 48))
+    if registered:
+        service.signup("burst@example.com", "the-password", "Burst")
+    start = threading.Barrier(40, timeout=30)
+
+    def attempt(_: int) -> str:
+        start.wait()
+        try:
+            service.login("burst@example.com", "a-wrong-guess")
+        except (InvalidCredentials, TooManyAttempts) as exc:
+            return exc.code
+        return "LOGGED_IN"
+
+    with ThreadPoolExecutor(40) as pool:
+        outcomes = list(pool.map(attempt, range(40)))
+
+    assert outcomes.count("INVALID_CREDENTIALS") == LOCKOUT_THRESHOLD
+    assert outcomes.count("TOO_MANY_ATTEMPTS") == 40 - LOCKOUT_THRESHOLD
+    assert hasher.checks == LOCKOUT_THRESHOLD
+    with pytest.raises(TooManyAttempts):
+        service.login("burst@example.com", "the-password")
 
 
 def test_argon2_hashes_are_salted_and_verify() -> None:

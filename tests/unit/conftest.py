@@ -6,14 +6,14 @@ from typing import Any
 
 import pytest
 
-from buynest.core.auth import TokenService, set_token_service
+from buynest.core.auth import TokenService, set_account_check, set_token_service
 from buynest.products.runtime import set_product_service
 from buynest.products.service import ProductService
 from buynest.users.address import AddressService
 from buynest.users.runtime import set_address_service, set_user_service
 from buynest.users.service import UserService
 from tests.unit.address_fakes import FakeAddressBook
-from tests.unit.fakes import FakeProductRepository, FakeUserRepository, PlainHasher
+from tests.unit.fakes import FakeProductRepository, FakeUserRepository, PlainHasher, TrustTheToken
 
 KEY = "k" * 48
 
@@ -26,6 +26,14 @@ class Clock:
 
     def __call__(self) -> float:
         return self.now
+
+
+@pytest.fixture(autouse=True)
+def trusted_accounts() -> Iterator[None]:
+    """Tokens' accounts exist as the tokens say (tests of revocation install a FakeAccountCheck instead)."""
+    set_account_check(TrustTheToken())
+    yield
+    set_account_check(None)
 
 
 @pytest.fixture

@@ -6,11 +6,12 @@ from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from typing import Any
 
+from buynest.core.auth import Principal, still_valid
 from buynest.core.pagination import decode_cursor, encode_cursor
 from buynest.images import domain as images
 from buynest.images.domain import ImageRecord, StoredObject
 from buynest.products.domain import Product, ProductImage, ProductNotFound
-from buynest.users.domain import LOCKOUT_WINDOW_SECONDS, EmailTaken, LoginAttempts, User, UserNotFound
+from buynest.users.domain import EmailTaken, LoginAttempts, User, UserNotFound, is_locked, window_open
 
 
 class FakeUserRepository:
@@ -35,15 +36,25 @@ class FakeUserRepository:
         self.users[user_id] = replace(self.users[user_id], role=role)
         return self.users[user_id]
 
+    def revoke_tokens(self, user_id: str) -> User:
+        if user_id not in self.users:
+            raise UserNotFound("user does not exist")
+        user = self.users[user_id]
+        self.users[user_id] = replace(user, token_version=user.token_version + 1)
+        return self.users[user_id]
+
     def login_attempts(self, email: str) -> LoginAttempts | None:
         return self.attempts.get(email)
 
-    def record_failure(self, email: str, now: int) -> None:
+    def claim_attempt(self, email: str, now: int) -> bool:
         current = self.attempts.get(email)
-        if current and current.window_start > now - LOCKOUT_WINDOW_SECONDS:
+        if is_locked(current, now):
+            return False
+        if current and window_open(current, now):
             self.attempts[email] = LoginAttempts(current.failures + 1, current.window_start)
         else:
             self.attempts[email] = LoginAttempts(1, now)
+        return True
 
     def clear_failures(self, email: str) -> None:
         self.attempts.pop(email, None)
@@ -241,3 +252,22 @@ class RecordingPublisher:
         if self.down:
             raise RuntimeError("bus unavailable")
         self.entries.extend(entries)
+
+
+class TrustTheToken:
+    """AccountCheck for tests about other things than revocation: every verified token's account exists, as the
+    token says (tests/unit/test_auth.py covers the real check)."""
+
+    def confirm(self, principal: Principal) -> Principal:
+        return principal
+
+
+class FakeAccountCheck:
+    """AccountCheck on a FakeUserRepository, with DynamoAccountCheck's rules."""
+
+    def __init__(self, repo: FakeUserRepository) -> None:
+        self.repo = repo
+
+    def confirm(self, principal: Principal) -> Principal:
+        user = self.repo.users.get(principal.user_id)
+        return still_valid(principal, user and Principal(user.user_id, user.role, user.token_version))

@@ -69,7 +69,13 @@ def needs(*parts: frozenset[Grant]) -> frozenset[Grant]:
     return frozenset().union(*parts)
 
 
-SECRET = allow("AuthSecret", "secretsmanager:GetSecretValue")  # verifies bearer tokens (core.auth)
+# verifies bearer tokens (core.auth): the public keys and the account's role and token version (TokenVerifierPolicy)
+SECRET = allow("AuthPublicKeys", "ssm:GetParameter") | allow(
+    "UsersTable",
+    "GetItem",
+    when="ForAllValues:StringEquals dynamodb:Attributes=pk,role,tokenVersion; "
+    "ForAllValues:StringLike dynamodb:LeadingKeys=USER#*; StringEqualsIfExists dynamodb:Select=SPECIFIC_ATTRIBUTES",
+)
 IMAGE_LINKS = allow("ImagesBucket/images/*", "s3:GetObject") | allow("ImagesBucket/thumbnails/*", "s3:GetObject")
 START_PAYMENT = allow("PaymentStateMachine", "states:StartExecution")
 CART_CATALOG = allow(
@@ -90,7 +96,8 @@ NEEDS: dict[str, frozenset[Grant]] = {
         allow("UsersTable", "GetItem", keys=["EMAIL#*", "LOGIN#*", "USER#*"]),
         allow("UsersTable", "PutItem", "UpdateItem", "DeleteItem", keys=["LOGIN#*"]),
         allow("UsersTable", "UpdateItem", keys=["USER#*"]),  # re-hash the password
-        SECRET,
+        allow("AuthSecret", "secretsmanager:GetSecretValue"),  # the signing key seeds: login alone holds them
+        allow("AuthPublicKeys", "ssm:GetParameter", "ssm:PutParameter"),  # publishes the public keys it signs with
     ),
     "GetMeFunction": needs(allow("UsersTable", "GetItem", keys=["ADDRESS#*", "USER#*"]), SECRET),
     "PutAddressFunction": needs(

@@ -20,6 +20,8 @@ from tests.unit.fakes import FakeUserRepository
 signup = load_handler("users/signup")
 login = load_handler("users/login")
 get_me = load_handler("users/get_me")
+# kim@EXAMPLE.com in full-width forms (written as escapes: the look-alikes are the point)
+WIDE_KIM = "\uff4b\uff49\uff4d\uff20\uff25\uff38\uff21\uff2d\uff30\uff2c\uff25.com"
 
 
 def test_signup_normalises_email_and_refuses_duplicates(users: UserService) -> None:
@@ -153,3 +155,62 @@ def test_me_needs_a_valid_token(users: UserService, header: str | None) -> None:
     headers = {"Authorization": header} if header else {}
     status, body = call(get_me, api_event("GET", "/users/me", headers=headers))
     assert status == 401 and body["error"]["code"] == "UNAUTHORIZED"
+
+
+def test_look_alike_emails_are_one_account(users: UserService) -> None:
+    """Guards issue #10 "emails are not normalised": a full-width ``kim@EXAMPLE.com`` made a second account beside
+    ``kim@example.com`` (and could not log in as written)."""
+    status, created = call(
+        signup,
+        api_event("POST", "/auth/signup", body={"email": WIDE_KIM, "password": "password1", "name": "Kim"}),
+    )
+    assert (status, created["email"]) == (201, "kim@example.com")
+    status, body = call(
+        signup,
+        api_event("POST", "/auth/signup", body={"email": "kim@example.com", "password": "password2", "name": "K"}),
+    )
+    assert (status, body["error"]["code"]) == (409, "EMAIL_TAKEN")
+    for written in ("kim@example.com", WIDE_KIM, " KIM@Example.com"):
+        status, _ = call(login, api_event("POST", "/auth/login", body={"email": written, "password": "password1"}))
+        assert status == 200, written
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "Kim\u202e",  # right-to-left override
+        "\u2066Kim\u2069",  # bidi isolates
+        "K\u200bim",  # zero-width space
+        "Ki\u200dm",  # zero-width joiner
+        "\ufeffKim",  # byte-order mark
+        "Kim\nLee",  # line feed
+        "Kim\x00",  # NUL
+        "Kim\u2028Lee",  # line separator
+    ],
+)
+def test_names_with_control_bidi_or_zero_width_characters_are_refused(users: UserService, name: str) -> None:
+    """Guards issue #10 "control and bidi characters are accepted in names": they were stored and shown as is."""
+    status, body = call(
+        signup,
+        api_event("POST", "/auth/signup", body={"email": "n@example.com", "password": "password1", "name": name}),
+    )
+    assert status == 400 and body["error"]["code"] == "VALIDATION_ERROR"
+    assert body["error"]["message"].startswith("name:") and "U+" in body["error"]["message"]
+
+
+def test_emails_with_zero_width_characters_are_refused(users: UserService) -> None:
+    body = {"email": "kim\u200b@example.com", "password": "password1", "name": "Kim"}
+    status, resp = call(signup, api_event("POST", "/auth/signup", body=body))
+    assert status == 400 and resp["error"]["message"].startswith("email:")
+
+
+def test_names_are_stored_in_nfkc_and_keep_other_scripts(users: UserService) -> None:
+    status, body = call(
+        signup,
+        api_event(
+            "POST",
+            "/auth/signup",
+            body={"email": "m@example.com", "password": "password1", "name": " \uff2dinji 김민지 "},
+        ),
+    )
+    assert (status, body["name"]) == (201, "Minji 김민지")

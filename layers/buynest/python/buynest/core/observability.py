@@ -20,8 +20,8 @@ class _NoTracer:
     """Stands in for Powertools' Tracer when tracing is off: same decorators, no X-Ray SDK. (``Tracer(disabled=True)``
     still imports the SDK, which costs more at cold start than everything else a function loads.)"""
 
-    def capture_lambda_handler(self, fn: F) -> F:
-        return fn
+    def capture_lambda_handler(self, fn: F | None = None, **_: Any) -> Any:
+        return fn if fn is not None else (lambda inner: inner)
 
     def capture_method(self, fn: F) -> F:
         return fn
@@ -43,12 +43,17 @@ Handler = Callable[[dict[str, Any], "LambdaContext"], dict[str, Any]]
 
 
 def http_handler(app: APIGatewayRestResolver) -> Handler:
-    """The Lambda entry point for one API function: request id as correlation id, traced, metrics flushed."""
+    """The Lambda entry point for one API function: request id as correlation id, traced, metrics flushed.
+
+    The trace never records the response (``capture_response=False``): API responses carry login tokens, emails and
+    pre-signed upload fields, and X-Ray metadata is readable by anyone who may read traces. Errors are still
+    recorded (``capture_error``), and they carry no body."""
 
     @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST, clear_state=True)
-    @tracer.capture_lambda_handler
+    @tracer.capture_lambda_handler(capture_response=False)
     @metrics.log_metrics
     def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         return app.resolve(event, context)
 
+    handler.__buynest_http_handler__ = True
     return cast(Handler, handler)

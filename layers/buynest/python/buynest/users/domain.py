@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass
 
 from buynest.core.errors import BuynestError, Conflict, NotFound, TooManyRequests, Unauthorized
@@ -42,6 +43,7 @@ class User:
     points: int
     password_hash: str
     created_at: str
+    token_version: int = 0  # bumped by a revocation: tokens issued before it stop working
 
     def public(self) -> dict[str, object]:
         """What the API shows of a user (never the hash)."""
@@ -56,9 +58,37 @@ class LoginAttempts:
     window_start: int
 
 
+# Characters a person cannot see or that reorder what they see: controls (Cc), format characters (Cf: the bidi
+# overrides and isolates, zero-width space/joiners, the BOM, soft hyphen), surrogates, private use, and the line and
+# paragraph separators. A name holding one can impersonate another ("admin\u202egnp.exe") or break a page.
+HIDDEN_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Co", "Zl", "Zp"})
+
+
+def nfkc(text: str) -> str:
+    """Unicode compatibility normal form: full-width, ligature and other look-alike forms become their plain
+    characters (a full-width ``kim@EXAMPLE.com``, U+FF4B U+FF49 U+FF4D U+FF20 ..., becomes the ASCII one)."""
+    return unicodedata.normalize("NFKC", text)
+
+
 def normalize_email(email: str) -> str:
-    """Emails compare case-insensitively and without surrounding blanks."""
-    return email.strip().lower()
+    """The form an email is stored and compared in: NFKC, trimmed, and lower-cased whole. The domain is
+    case-insensitive by definition; the local part is case-folded too (a decision: RFC 5321 lets a server treat
+    ``Kim`` and ``kim`` as two mailboxes, no common provider does, and two accounts that differ only in case are
+    an impersonation risk, not a feature)."""
+    return nfkc(email).strip().lower()
+
+
+def hidden_character(text: str) -> str | None:
+    """The first invisible or reordering character of ``text`` (see ``HIDDEN_CATEGORIES``), or None."""
+    return next((ch for ch in text if unicodedata.category(ch) in HIDDEN_CATEGORIES), None)
+
+
+def refuse_hidden_characters(text: str) -> str:
+    """``text`` unchanged, or ValueError naming the first control, bidi or zero-width character in it."""
+    found = hidden_character(text)
+    if found is not None:
+        raise ValueError(f"must not contain control, bidi or zero-width characters (found U+{ord(found):04X})")
+    return text
 
 
 def window_open(attempts: LoginAttempts | None, now: int) -> bool:

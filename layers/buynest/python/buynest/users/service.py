@@ -16,7 +16,6 @@ from buynest.users.domain import (
     TooManyAttempts,
     User,
     UserNotFound,
-    is_locked,
     normalize_email,
     retry_after,
 )
@@ -29,8 +28,13 @@ class UserRepository(Protocol):
     def get(self, user_id: str) -> User | None: ...
     def get_by_email(self, email: str) -> User | None: ...
     def set_role(self, user_id: str, role: str) -> User: ...
+
+    def revoke_tokens(self, user_id: str) -> User:
+        """Bumps the user's token version: every token issued so far stops working."""
+        ...
+
     def login_attempts(self, email: str) -> LoginAttempts | None: ...
-    def record_failure(self, email: str, now: int) -> None: ...
+    def claim_attempt(self, email: str, now: int) -> bool: ...
     def clear_failures(self, email: str) -> None: ...
     def replace_password_hash(self, user_id: str, old_hash: str, new_hash: str) -> bool: ...
 
@@ -73,15 +77,17 @@ class UserService:
 
     def login(self, email: str, password: str) -> tuple[str, int]:
         """A token for the right password. Unknown email and wrong password look the same; after too many
-        failures inside the window every attempt is refused until it passes."""
+        failures inside the window every attempt is refused until it passes.
+
+        Every attempt is claimed (counted, atomically) *before* its password is checked, so a burst of parallel
+        guesses gets at most ``LOCKOUT_THRESHOLD`` checks per window; a successful login then clears the count
+        (its own claim included)."""
         email = normalize_email(email)
         now = int(self._clock())
-        attempts = self._repo.login_attempts(email)
-        if is_locked(attempts, now):
-            assert attempts is not None
-            raise TooManyAttempts(
-                f"too many failed logins for this email; try again in {retry_after(attempts, now)} seconds"
-            )
+        if not self._repo.claim_attempt(email, now):
+            attempts = self._repo.login_attempts(email)
+            wait = retry_after(attempts, now) if attempts is not None else 1
+            raise TooManyAttempts(f"too many failed logins for this email; try again in {wait} seconds")
         user = self._repo.get_by_email(email)
         if user is None:
             self._hasher.dummy_verify(password)
@@ -89,15 +95,13 @@ class UserService:
         else:
             ok = self._hasher.verify(user.password_hash, password)
         if not ok or user is None:
-            self._repo.record_failure(email, now)
             raise InvalidCredentials("email or password is wrong")
-        if attempts is not None:
-            self._repo.clear_failures(email)
+        self._repo.clear_failures(email)
         if self._hasher.needs_rehash(user.password_hash):
             # only now is the password known: re-hash it with the current parameters (a no-op if it changed meanwhile)
             self._repo.replace_password_hash(user.user_id, user.password_hash, self._hasher.hash(password))
         tokens = self._tokens()
-        return tokens.issue(user.user_id, user.role, now=now), tokens.ttl_seconds
+        return tokens.issue(user.user_id, user.role, version=user.token_version, now=now), tokens.ttl_seconds
 
     def get(self, user_id: str) -> User:
         user = self._repo.get(user_id)
@@ -105,9 +109,27 @@ class UserService:
             raise UserNotFound("user does not exist")
         return user
 
-    def ensure_admin(self, email: str, password: str, name: str) -> tuple[User, bool]:
-        """Create the user as an admin, or promote the existing one. Returns (user, created)."""
+    def ensure_admin(self, email: str, password: str | None, name: str) -> tuple[User, bool]:
+        """Create the user as an admin (``password`` needed), or promote the existing one. Returns (user, created).
+        The role counts at once: every authenticated request reads the account's current role."""
         existing = self._repo.get_by_email(normalize_email(email))
         if existing is None:
+            if password is None:
+                raise UserNotFound("no user has this email; give a password to create it")
             return self.signup(email, password, name, role=ADMIN), True
         return self._repo.set_role(existing.user_id, ADMIN), False
+
+    def demote(self, email: str) -> User:
+        """Make an admin a customer again: their next admin request gets 403 (the role is read on every request;
+        their token stays valid as a customer's)."""
+        return self._repo.set_role(self._by_email(email).user_id, CUSTOMER)
+
+    def revoke_tokens(self, email: str) -> User:
+        """Log the user out everywhere: every token issued so far stops working on the next request."""
+        return self._repo.revoke_tokens(self._by_email(email).user_id)
+
+    def _by_email(self, email: str) -> User:
+        user = self._repo.get_by_email(normalize_email(email))
+        if user is None:
+            raise UserNotFound("no user has this email")
+        return user

@@ -10,10 +10,20 @@ from __future__ import annotations
 from pynamodb.attributes import NumberAttribute, UnicodeAttribute
 from pynamodb.connection import Connection
 from pynamodb.exceptions import DoesNotExist, PutError, TransactWriteError, UpdateError
+from pynamodb.expressions.condition import Condition
+from pynamodb.expressions.update import Action
 from pynamodb.models import Model
 from pynamodb.transactions import TransactWrite
 
-from buynest.users.domain import LOCKOUT_WINDOW_SECONDS, EmailTaken, LoginAttempts, User, UserNotFound
+from buynest.users.domain import (
+    LOCKOUT_THRESHOLD,
+    LOCKOUT_WINDOW_SECONDS,
+    EmailTaken,
+    LoginAttempts,
+    User,
+    UserNotFound,
+    is_locked,
+)
 from buynest.users.saga import (
     AlreadyDecided,
     HoldKind,
@@ -51,6 +61,7 @@ class UserItem(Model):
     points = NumberAttribute(null=True)
     passwordHash = UnicodeAttribute(null=True)
     createdAt = UnicodeAttribute(null=True)
+    tokenVersion = NumberAttribute(null=True)
     failures = NumberAttribute(null=True)
     windowStart = NumberAttribute(null=True)
     expiresAt = NumberAttribute(null=True)
@@ -77,6 +88,7 @@ def _to_user(item: UserItem) -> User:
         points=int(item.points or 0),
         password_hash=item.passwordHash or "",
         created_at=item.createdAt or "",
+        token_version=int(item.tokenVersion or 0),
     )
 
 
@@ -123,9 +135,17 @@ class DynamoUserRepository:
         return self.get(guard.userId or "")
 
     def set_role(self, user_id: str, role: str) -> User:
+        """Changes the role; every request reads it (``buynest.core.auth.authenticate``), so it counts at once."""
+        return self._update_account(user_id, UserItem.role.set(role))
+
+    def revoke_tokens(self, user_id: str) -> User:
+        """Bumps the token version: every token issued so far stops working."""
+        return self._update_account(user_id, UserItem.tokenVersion.add(1))
+
+    def _update_account(self, user_id: str, action: Action) -> User:
         item = UserItem(pk=_user_key(user_id))
         try:
-            item.update(actions=[UserItem.role.set(role)], condition=UserItem.pk.exists())
+            item.update(actions=[action], condition=UserItem.pk.exists())
         except UpdateError as exc:
             if exc.cause_response_code == "ConditionalCheckFailedException":
                 raise UserNotFound("user does not exist") from exc
@@ -150,14 +170,19 @@ class DynamoUserRepository:
             return None
         return LoginAttempts(failures=int(item.failures or 0), window_start=int(item.windowStart or 0))
 
-    def record_failure(self, email: str, now: int) -> None:
-        """Count a failure in the open window, or open a new window; concurrent failures are never lost."""
+    def claim_attempt(self, email: str, now: int) -> bool:
+        """Count one login attempt for ``email`` before its password is checked: ``failures + 1`` in the open
+        window while ``failures < LOCKOUT_THRESHOLD``, or a new window. Each is one conditional write, so however
+        many attempts run at once, at most ``LOCKOUT_THRESHOLD`` are claimed per window. False when the window is
+        open and full (locked)."""
         cutoff = now - LOCKOUT_WINDOW_SECONDS
         for _ in range(3):
-            item = UserItem(pk=_login_key(email))
             try:
-                item.update(actions=[UserItem.failures.add(1)], condition=UserItem.windowStart > cutoff)
-                return
+                UserItem(pk=_login_key(email)).update(
+                    actions=[UserItem.failures.add(1)],
+                    condition=(UserItem.windowStart > cutoff) & (UserItem.failures < LOCKOUT_THRESHOLD),
+                )
+                return True
             except UpdateError as exc:
                 if exc.cause_response_code != "ConditionalCheckFailedException":
                     raise
@@ -166,10 +191,13 @@ class DynamoUserRepository:
             )
             try:
                 fresh.save(condition=UserItem.pk.does_not_exist() | (UserItem.windowStart <= cutoff))
-                return
+                return True
             except PutError as exc:
                 if exc.cause_response_code != "ConditionalCheckFailedException":
                     raise
+            if is_locked(self.login_attempts(email), now):
+                return False
+        return False
 
     def clear_failures(self, email: str) -> None:
         UserItem(pk=_login_key(email)).delete()
