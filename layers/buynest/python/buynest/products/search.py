@@ -88,6 +88,7 @@ class SearchPlan:
     sort: SearchSort
     words: tuple[str, ...] = ()
     category: str | None = None
+    exact: bool = True  # every posting of the partition matches: no filter, read a page and one more
 
     @property
     def descending(self) -> bool:
@@ -112,4 +113,5 @@ def plan(q: str | None, category: str | None, sort: SearchSort) -> SearchPlan:
     if len(query_words) > MAX_QUERY_WORDS:
         raise InvalidInput(f"q: at most {MAX_QUERY_WORDS} words")
     lead = max(query_words, key=len)
-    return SearchPlan(word_term(lead[:MAX_PREFIX]), sort, tuple(query_words), category)
+    exact = category is None and len(query_words) == 1 and len(lead) <= MAX_PREFIX
+    return SearchPlan(word_term(lead[:MAX_PREFIX]), sort, tuple(query_words), category, exact)

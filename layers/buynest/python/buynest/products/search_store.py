@@ -11,7 +11,7 @@ of at most ``MAX_TX`` items, each conditional on the state being no newer than t
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from itertools import batched
 from typing import Any
 
@@ -123,36 +123,12 @@ class DynamoSearchIndex:
         return condition
 
     def file(self, product: Indexed, stale: frozenset[str]) -> bool:
-        pid = product.product_id
-        postings: list[tuple[str, Model]] = [
-            (
-                "save",
-                PostingItem(
-                    pk=term,
-                    sk=pid,
-                    newestKey=product.newest_key(),
-                    priceKey=product.price_key(),
-                    name=product.name,
-                    category=product.category,
-                    version=product.version,
-                ),
-            )
-            for term in sorted(product.terms())
-        ]
-        postings += [("delete", PostingItem(pk=term, sk=pid)) for term in sorted(stale)]
-        final = StateItem(
-            pk=_state_key(pid),
-            version=product.version,
-            name=product.name,
-            price=product.price,
-            category=product.category,
-            createdAt=product.created_at,
-            terms=set(product.terms()),
-            deleted=False,
-        )
+        postings, final = index_items(product)
+        ops: list[tuple[str, Model]] = [("save", item) for item in postings]
+        ops += [("delete", PostingItem(pk=term, sk=product.product_id)) for term in sorted(stale)]
         condition = self._newer_or_removed(product.version)
         try:
-            self._transact(postings, final, condition)
+            self._transact(ops, final, condition)
         except TransactWriteError as exc:
             if CONDITION_FAILED in [r.code if r else None for r in exc.cancellation_reasons]:
                 return False
@@ -185,19 +161,16 @@ class DynamoSearchIndex:
         attr = _sort_attr(plan.sort)
         start = decode_cursor(cursor, frozenset({"pk", "sk", attr}), {"pk": plan.partition})
         index = PostingItem.by_price if attr == "priceKey" else PostingItem.by_newest
-        filtered = bool(plan.words) or plan.category is not None
-        results: Iterator[PostingItem] = index.query(
+        results = index.query(
             plan.partition,
             scan_index_forward=not plan.descending,
             last_evaluated_key=start,
-            page_size=100 if filtered else limit + 1,
+            page_size=limit + 1 if plan.exact else 100,
         )
         kept: list[PostingItem] = []
-        reads = 0
         next_after: PostingItem | None = None
-        for item in results:
-            reads += 1
-            if plan.matches(item.name, item.category):
+        for reads, item in enumerate(results, start=1):
+            if plan.exact or plan.matches(item.name, item.category):
                 if len(kept) == limit:
                     next_after = kept[-1]
                     break
@@ -208,7 +181,34 @@ class DynamoSearchIndex:
         key: dict[str, Any] | None = None
         if next_after is not None:
             key = {"pk": {"S": next_after.pk}, "sk": {"S": next_after.sk}, attr: {"S": getattr(next_after, attr)}}
-        return SearchPage([item.sk for item in kept], encode_cursor(key), reads)
+        return SearchPage([item.sk for item in kept], encode_cursor(key), results.total_count)
+
+
+def index_items(product: Indexed) -> tuple[list[PostingItem], StateItem]:
+    """Every item of ``product`` in the index, as ``file`` writes them: its postings and its state."""
+    postings = [
+        PostingItem(
+            pk=term,
+            sk=product.product_id,
+            newestKey=product.newest_key(),
+            priceKey=product.price_key(),
+            name=product.name,
+            category=product.category,
+            version=product.version,
+        )
+        for term in sorted(product.terms())
+    ]
+    state = StateItem(
+        pk=_state_key(product.product_id),
+        version=product.version,
+        name=product.name,
+        price=product.price,
+        category=product.category,
+        createdAt=product.created_at,
+        terms=set(product.terms()),
+        deleted=False,
+    )
+    return postings, state
 
 
 def indexed_from_image(image: Mapping[str, Any]) -> Indexed | None:
