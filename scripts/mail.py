@@ -22,6 +22,13 @@ def endpoint() -> str:
     return f"http://127.0.0.1:{os.environ.get('LOCALSTACK_PORT', '4566')}"
 
 
+def _utc(timestamp: str | None) -> str | None:
+    """LocalStack records UTC without a zone (``2026-12-04T03:56:56``): the contract's form ends in ``Z``."""
+    if not timestamp:
+        return None
+    return timestamp if timestamp.endswith("Z") or "+" in timestamp else f"{timestamp.split('.')[0]}Z"
+
+
 def sent_mail(base: str, to: str | None = None) -> list[dict[str, Any]]:
     """The emails SES has sent on the local stack at ``base``, newest first (none before SES's first use)."""
     resp = requests.get(f"{base}/_aws/ses", timeout=10)
@@ -38,7 +45,7 @@ def sent_mail(base: str, to: str | None = None) -> list[dict[str, Any]]:
                 "to": ", ".join(recipients),
                 "subject": message.get("Subject"),
                 "text": (message.get("Body") or {}).get("text_part"),
-                "sentAt": message.get("Timestamp"),
+                "sentAt": _utc(message.get("Timestamp")),
             }
         )
     return sorted(mails, key=lambda m: str(m["sentAt"] or ""), reverse=True)

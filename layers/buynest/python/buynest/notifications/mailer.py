@@ -32,10 +32,3 @@ class SesMailer:
             Message={"Subject": part(mail.subject), "Body": {"Text": part(mail.text), "Html": part(mail.html)}},
         )
         return str(response["MessageId"])
-
-
-def verify_sender(address: str) -> None:
-    """Ask SES to verify ``address`` as a sender (idempotent: an address asked twice is one identity)."""
-    if "@" not in address:
-        raise ValueError(f"MailSender {address!r} is not an email address")
-    _ses_client().verify_email_identity(EmailAddress=address)
