@@ -147,3 +147,7 @@ lock-load: python ## re-resolve requirements-load.txt (make load's venv) from re
 
 clean: down ## remove all local state (venvs, LocalStack data, logs)
 	rm -rf $(LOCAL)
+
+.PHONY: mail
+mail: $(DEV)/.stamp ## the emails the local stack has sent, newest first, one JSON per line; TO=<email> for one address
+	@TO="$(TO)" $(PY) scripts/mail.py

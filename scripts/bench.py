@@ -8,6 +8,9 @@
                concurrent shoppers in a closed loop (each orders again once its order is final), after a warm-up
                round at the same concurrency; confirmed orders per minute; oversell check
   coupon rush  POST /coupons/{code}/issue from many customers at once: issues per second, p99, exactly-N check
+  search       GET /products?q=&sort= at 1,000 and 10,000 products (--quick: 1,000 only): index items per product,
+               postings read per query, p50/p95 latency; the products are written straight into the products and
+               name-index tables (BatchWriteItem, the index items made by the indexer's own code), not through the API
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ import uuid
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
+from itertools import batched
 from pathlib import Path
 from typing import Any
 
@@ -395,6 +399,99 @@ def coupon_rush(api: Client, admin: str, customers: int, quantity: int) -> dict[
     }
 
 
+# ---------------------------------------------------------------- search
+
+SEARCH_CATEGORY = "bench-search"
+SEARCH_ADJECTIVES = ["blue", "green", "small", "large", "round", "square", "matte", "glossy", "tall", "flat"]
+SEARCH_MATERIALS = ["ceramic", "glass", "linen", "oak", "steel", "bamboo", "stoneware", "cotton", "brass", "clay"]
+SEARCH_NOUNS = ["mug", "bowl", "plate", "teapot", "apron", "tray", "vase", "cup", "jar", "spoon"]
+SEARCH_BASE = datetime(2026, 1, 1, tzinfo=UTC)
+
+
+def _search_modules() -> Any:
+    """The products service's own index code (so the seeded index is what the stream consumer would write), on
+    the local stack's endpoint."""
+    sys.path.insert(0, str(ROOT / "layers" / "buynest" / "python"))
+    import types
+
+    from buynest.products import search, search_store, store
+
+    return types.SimpleNamespace(search=search, search_store=search_store, store=store)
+
+
+def bench_indexed(m: Any, i: int) -> Any:
+    name = f"{SEARCH_ADJECTIVES[i % 10]} {SEARCH_MATERIALS[(i // 10) % 10]} {SEARCH_NOUNS[(i // 100) % 10]} b{i:05d}"
+    created = (SEARCH_BASE + timedelta(seconds=i)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    # a version above any the stream consumer derives for this image: it finds the product filed and writes nothing
+    return m.search.Indexed(f"BENCHSEARCH{i:06d}", name, 1_000 + (i * 7_919) % 100_000, SEARCH_CATEGORY, created,
+                            f"{created}|{'9' * 40}")  # fmt: skip
+
+
+def seed_search(m: Any, out: dict[str, str], start: int, stop: int) -> float:
+    """Write products ``start..stop-1`` and their index items; returns the seconds it took."""
+    ddb = boto3.client("dynamodb", endpoint_url=out["Endpoint"], region_name=out["Region"],
+                       aws_access_key_id="test", aws_secret_access_key="test")  # fmt: skip
+    requests_by_table: dict[str, list[dict[str, Any]]] = {out["ProductsTableName"]: [], out["SearchIndexTableName"]: []}
+    for i in range(start, stop):
+        p = bench_indexed(m, i)
+        item = m.store.ProductItem(productId=p.product_id, name=p.name, description="", price=p.price, stock=100,
+                                   category=p.category, catalog=m.store.CATALOG, sortKey=p.newest_key(), images={},
+                                   createdAt=p.created_at, updatedAt=p.created_at)  # fmt: skip
+        requests_by_table[out["ProductsTableName"]].append({"PutRequest": {"Item": item.serialize()}})
+        postings, state = m.search_store.index_items(p)
+        requests_by_table[out["SearchIndexTableName"]] += [
+            {"PutRequest": {"Item": x.serialize()}} for x in [*postings, state]
+        ]
+    batches = [(t, list(chunk)) for t, reqs in requests_by_table.items() for chunk in batched(reqs, 25, strict=False)]
+
+    def write(batch: tuple[str, list[dict[str, Any]]]) -> None:
+        pending: dict[str, Any] = {batch[0]: batch[1]}
+        while pending:
+            pending = ddb.batch_write_item(RequestItems=pending).get("UnprocessedItems") or {}
+
+    t0 = time.perf_counter()
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        list(pool.map(write, batches))
+    return time.perf_counter() - t0
+
+
+SEARCH_QUERIES: list[tuple[str, dict[str, Any]]] = [
+    ("one word (10 % of them)", {"q": "mug"}),
+    ("two prefixes", {"q": "cer mu"}),
+    ("two words + category, price_asc", {"q": "blue ceramic", "category": SEARCH_CATEGORY, "sort": "price_asc"}),
+    ("a rare word", {"q": "b00042"}),
+    ("no q, category by price", {"category": SEARCH_CATEGORY, "sort": "price_desc"}),
+]
+
+
+def search_bench(api: Client, out: dict[str, str], sizes: list[int], rounds: int) -> dict[str, Any]:
+    m = _search_modules()
+    for var, value in (("AWS_ENDPOINT_URL", out["Endpoint"]), ("AWS_ACCESS_KEY_ID", "test"),
+                       ("AWS_SECRET_ACCESS_KEY", "test"), ("AWS_DEFAULT_REGION", out["Region"])):  # fmt: skip
+        os.environ[var] = value
+    index = m.search_store.DynamoSearchIndex(out["SearchIndexTableName"])
+    sample = [len(m.search_store.index_items(bench_indexed(m, i))[0]) + 1 for i in range(1_000)]
+    result: dict[str, Any] = {"itemsPerProduct": round(statistics.mean(sample), 1), "sizes": []}
+    seeded = 0
+    for size in sizes:
+        seconds = seed_search(m, out, seeded, size)
+        seeded = size
+        rows = []
+        for label, params in SEARCH_QUERIES:
+            query = m.search.plan(
+                params.get("q"), params.get("category"), m.search.SearchSort(params.get("sort", "newest"))
+            )
+            page = index.search(query, 20, None)
+            for _ in range(3):
+                api.call("GET", "/products", params=params)
+            times = [timed(lambda p=params: api.call("GET", "/products", params=p))[0] for _ in range(rounds)]  # type: ignore[misc]
+            rows.append({"query": label, "params": params, "postingsRead": page.reads,
+                         "productsRead": len(page.product_ids), "p50Ms": round(pct(times, 50) * 1000, 1),
+                         "p95Ms": round(pct(times, 95) * 1000, 1)})  # fmt: skip
+        result["sizes"].append({"products": size, "seedSeconds": round(seconds, 1), "queries": rows})
+    return result
+
+
 # ---------------------------------------------------------------- report
 
 
@@ -426,15 +523,24 @@ def table(report: dict[str, Any]) -> str:
         lines.append(f"coupon rush: {cr['requests']} requests for {cr['quantity']}: issued {cr['issued']} "
                      f"(exact: {cr['exact']}), {cr['requestsPerSecond']} req/s, p50 {cr['p50Ms']} ms, "
                      f"p99 {cr['p99Ms']} ms, statuses {cr['statuses']}")  # fmt: skip
+    sr = report.get("search")
+    if sr:
+        lines.append(f"search: {sr['itemsPerProduct']} index items per product (postings + state); products seeded "
+                     "straight into the tables (BatchWriteItem; index items by the indexer's code)")  # fmt: skip
+        for size in sr["sizes"]:
+            lines.append(f"  {size['products']:,} bench products (seeded in {size['seedSeconds']} s):")
+            lines += [f"    {r['query']:<34} postings read {r['postingsRead']:>4}, "
+                      f"products read {r['productsRead']:>3}, p50 {r['p50Ms']} ms, p95 {r['p95Ms']} ms"
+                      for r in size["queries"]]  # fmt: skip
     return "\n".join(lines)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--only", nargs="*", choices=["cold", "gateway", "saga", "rush"], default=None)
+    parser.add_argument("--only", nargs="*", choices=["cold", "gateway", "saga", "rush", "search"], default=None)
     parser.add_argument("--quick", action="store_true", help="fewer rounds (a smoke run, not figures)")
     args = parser.parse_args()
-    only = set(args.only or ["cold", "gateway", "saga", "rush"])
+    only = set(args.only or ["cold", "gateway", "saga", "rush", "search"])
     quick = args.quick
     out = outputs()
     api = Client(out["ApiUrl"])
@@ -463,6 +569,9 @@ def main() -> None:
     if "rush" in only:
         print("bench: coupon rush ...", flush=True)
         report["couponRush"] = coupon_rush(api, admin, 60 if quick else 300, 20 if quick else 100)
+    if "search" in only:
+        print("bench: search ...", flush=True)
+        report["search"] = search_bench(api, out, [1_000] if quick else [1_000, 10_000], 10 if quick else 40)
     text = table(report)
     print("\n" + text)
     target = LOCAL / "bench"

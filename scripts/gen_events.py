@@ -318,6 +318,17 @@ EVENTS: tuple[Event, ...] = (
         occurred_at=_at("10:00:05"),
     ),
     Event(
+        detail_type=users.USER_SIGNED_UP,
+        source=users.SOURCE,
+        model=users.UserSignedUp,
+        producer="buynest.users.service",
+        published_by=("functions/users/signup.py", "functions/users/make_admin.py"),
+        sample=users.UserSignedUp(user_id=USER, email="kim@example.com", name="Kim Minji"),
+        correlation_id=USER,
+        event_id=f"signup-{USER}",
+        occurred_at=_at("08:12:40", day=2),
+    ),
+    Event(
         detail_type=images.IMAGE_PROCESSED,
         source=images.SOURCE,
         model=images.ImageProcessed,

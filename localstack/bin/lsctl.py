@@ -33,7 +33,7 @@ REPO = Path(__file__).resolve().parents[2]
 EXECUTOR = "buynest-host"
 SERVICES = (
     "apigateway", "cloudformation", "dynamodb", "dynamodbstreams", "events", "iam", "lambda", "logs", "s3",
-    "secretsmanager", "sqs", "ssm", "stepfunctions", "sts",
+    "secretsmanager", "ses", "sqs", "ssm", "stepfunctions", "sts",
 )  # fmt: skip
 PS = shutil.which("ps") or "/bin/ps"
 START_MARKER = "=== bin/start"

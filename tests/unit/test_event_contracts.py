@@ -35,6 +35,9 @@ from buynest.coupons.domain import PERCENT
 from buynest.coupons.service import CouponSaga, CouponService
 from buynest.images.imaging import PillowInspector
 from buynest.images.service import ImageProcessor, ImageService
+from buynest.notifications import messages as notification_messages
+from buynest.notifications.domain import Recipient
+from buynest.notifications.service import NotificationService
 from buynest.orders import messages as order_messages
 from buynest.orders.domain import OrderStatus
 from buynest.orders.schemas import PlaceOrder
@@ -48,12 +51,20 @@ from buynest.products.service import ProductService
 from buynest.stats.messages import OrderSettled
 from buynest.users import messages as points_messages
 from buynest.users.saga import PointsSaga
+from buynest.users.service import UserService
 from scripts import gen_events
 from scripts.gen_events import BY_DETAIL_TYPE, EVENTS, EVENTS_DIR, Event
 from tests.conftest import load_handler
 from tests.unit.cart_fakes import FakeCartRepository, FakeCatalogView
 from tests.unit.coupon_fakes import FakeCouponRepository
-from tests.unit.fakes import FakeImageRepository, FakeObjectStorage, FakeProductRepository
+from tests.unit.fakes import (
+    FakeImageRepository,
+    FakeObjectStorage,
+    FakeProductRepository,
+    FakeUserRepository,
+    PlainHasher,
+)
+from tests.unit.notification_fakes import FakeMailer, FakeNotificationStore
 from tests.unit.order_fakes import FakeCatalog, FakeOrderRepository, FakeWorkflow
 from tests.unit.saga_fakes import FakePointsLedger, FakeStockLedger
 from tests.unit.test_payments_service import FakePaymentRepository
@@ -61,6 +72,10 @@ from tests.unit.test_payments_service import FakePaymentRepository
 STATS_KINDS: frozenset[str] = frozenset(load_handler("stats/on_order_settled").KINDS)
 
 Reader = Callable[[str, Mapping[str, Any]], EventModel | None]
+
+# Detail-types a rule routes by name before their producer exists (another change adds it with its schema): they
+# are left out of the "every routed event has a schema" check until then.
+AWAITED = frozenset({"OrderShipped"})
 
 # How each consumer (a handler of template.yaml, as gen_events names it) reads the data of a detail-type: the same
 # model and filter its handler uses; None means the handler ignores the event.
@@ -84,6 +99,7 @@ READERS: dict[str, Reader] = {
         if detail_type in order_messages.REPLY_PARTS
         else None
     ),
+    "functions/notifications/on_event.py": notification_messages.parse_event,
 }
 
 
@@ -261,6 +277,12 @@ class Shop:
         self.payments = PaymentService(FakePaymentRepository(), self.bus, new_payment_id=lambda: f"pay{next(ids)}")
         self.carts = CartService(FakeCartRepository(), FakeCatalogView({"mug": ("Mug", 12_000, 10)}))
         self.routes = gen_events.routes()
+        self.users = UserService(FakeUserRepository(), PlainHasher(), lambda: None, events=self.bus)  # type: ignore[arg-type,return-value]
+        self.mailer = FakeMailer()
+        self.notification_store = FakeNotificationStore()
+        for user_id in ("alice", "bob"):
+            self.notification_store.save_recipient(Recipient(user_id, f"{user_id}@example.com", user_id.title()))
+        self.notifications = NotificationService(self.notification_store, self.mailer, clock=lambda: now)
 
     # ---- orders' outbox and API ----
 
@@ -329,6 +351,8 @@ class Shop:
                 self.carts.take_order(event)
             case "functions/orders/on_reply.py":
                 self.outbox(event.order_id, lambda: self.orders.on_reply(kind, data, correlation_id))
+            case "functions/notifications/on_event.py":
+                self.notifications.handle(event, correlation_id)
             case _:
                 raise AssertionError(f"{consumer}: add what its handler does to Shop.act")
 
@@ -405,7 +429,14 @@ def story_images(shop: Shop) -> None:
     shop.pump()
 
 
-STORIES = [story_bought_then_cancelled, story_refused, story_card_declined, story_images]
+def story_signed_up(shop: Shop) -> None:
+    """Kim signs up: the notifications service learns where her emails go."""
+    user = shop.users.signup("kim@example.com", "correct-horse", "Kim Minji")
+    shop.pump()
+    assert shop.notification_store.recipient(user.user_id) == Recipient(user.user_id, "kim@example.com", "Kim Minji")
+
+
+STORIES = [story_bought_then_cancelled, story_refused, story_card_declined, story_images, story_signed_up]
 
 
 @pytest.fixture
@@ -443,9 +474,10 @@ def test_every_routed_consumer_has_a_reader_and_every_routed_event_a_schema() ->
     found = gen_events.routes()
     assert {route.consumer for route in found} == set(READERS)
     for route in found:
-        assert route.detail_types is not None and route.detail_types <= BY_DETAIL_TYPE.keys(), route
+        assert route.detail_types is not None and route.detail_types - AWAITED <= BY_DETAIL_TYPE.keys(), route
         matched = {e.detail_type for e in EVENTS if route.matches(e)}
-        assert matched == route.detail_types, f"{route.rule} routes {route.detail_types - matched} from elsewhere"
+        expected = route.detail_types - (AWAITED - BY_DETAIL_TYPE.keys())
+        assert matched == expected, f"{route.rule} routes {expected - matched} from elsewhere"
 
 
 @pytest.mark.parametrize("pair", routed_pairs(), ids=pair_id)

@@ -91,7 +91,7 @@ NEEDS: dict[str, frozenset[Grant]] = {
     "HealthFunction": needs(),
     # ---- users (pk: USER#, EMAIL#, LOGIN#, POINTS#, EARN#): only the points owner touches points records, only
     # login touches the lock-out counters, and nothing but GetItem by key reads a user
-    "SignupFunction": needs(allow("UsersTable", "PutItem", keys=["EMAIL#*", "USER#*"])),
+    "SignupFunction": needs(allow("UsersTable", "PutItem", keys=["EMAIL#*", "USER#*"]), publishes("users")),
     "LoginFunction": needs(
         allow("UsersTable", "GetItem", keys=["EMAIL#*", "LOGIN#*", "USER#*"]),
         allow("UsersTable", "PutItem", "UpdateItem", "DeleteItem", keys=["LOGIN#*"]),
@@ -108,11 +108,20 @@ NEEDS: dict[str, frozenset[Grant]] = {
     "MakeAdminFunction": needs(
         allow("UsersTable", "GetItem", "PutItem", keys=["EMAIL#*", "USER#*"]),
         allow("UsersTable", "UpdateItem", keys=["USER#*"]),
+        publishes("users"),  # UserSignedUp for an admin it creates
     ),
     # ---- products
     "CreateProductFunction": needs(allow("ProductsTable", "PutItem"), SECRET),
     "ListProductsFunction": needs(
-        allow("ProductsTable/index/byCreated", "Query"), allow("ProductsTable/index/byCategory", "Query"), IMAGE_LINKS
+        allow("ProductsTable/index/byCreated", "Query"),
+        allow("ProductsTable/index/byCategory", "Query"),
+        allow("SearchIndexTable/index/byNewest", "Query"),  # q and sort: the postings of one word, in order
+        allow("SearchIndexTable/index/byPrice", "Query"),
+        allow("ProductsTable", "BatchGetItem"),  # each page checked against the products as they are now
+        IMAGE_LINKS,
+    ),
+    "IndexProductNamesFunction": needs(
+        allow("SearchIndexTable", "GetItem", "PutItem", "DeleteItem", "ConditionCheckItem")
     ),
     "GetProductFunction": needs(allow("ProductsTable", "GetItem"), IMAGE_LINKS),
     "UpdateProductFunction": needs(allow("ProductsTable", "UpdateItem"), SECRET, IMAGE_LINKS),
@@ -150,6 +159,11 @@ NEEDS: dict[str, frozenset[Grant]] = {
     "ClearCartFunction": needs(allow("CartsTable", "GetItem", "PutItem", keys=["CART#*"]), CART_CATALOG, SECRET),
     "CartOnOrderConfirmedFunction": needs(
         allow("CartsTable", "GetItem", "PutItem", "ConditionCheckItem", keys=["APPLIED#*", "CART#*"])
+    ),
+    # ---- notifications (pk: user#<userId> recipients, mail#<orderId>#<kind> once-markers)
+    "NotificationsOnEventFunction": needs(
+        allow("NotificationsTable", "GetItem", "PutItem", "UpdateItem", "DeleteItem"),
+        allow("*", "ses:SendEmail", when="StringEquals ses:FromAddress=MailSender"),
     ),
     # ---- images
     "RequestImageUploadFunction": needs(
@@ -236,7 +250,11 @@ NEEDS: dict[str, frozenset[Grant]] = {
 # Who may Scan, and who may name a wildcard resource ("*", or a table's every index): nobody yet. A function that
 # truly needs one is listed here with the reason, besides declaring it in NEEDS.
 MAY_SCAN: dict[str, str] = {}
-MAY_USE_WILDCARDS: dict[str, str] = {}
+MAY_USE_WILDCARDS: dict[str, str] = {
+    # SES authorizes a send on the sender's and (in the sandbox) the recipients' identities; the condition pins
+    # the sender to the stack's MailSender
+    "NotificationsOnEventFunction": "ses:SendEmail from MailSender only",
+}
 
 
 # ---- reading the template's policies ----

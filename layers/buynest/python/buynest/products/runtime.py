@@ -12,16 +12,22 @@ from buynest.products.service import ProductService
 
 if TYPE_CHECKING:
     from buynest.products.saga import StockSaga
+    from buynest.products.search_service import NameIndexer
 
 
 @dataclass(frozen=True)
 class ProductsSettings:
     products_table: str
     images_bucket: str | None = None
+    search_table: str | None = None
 
     @classmethod
     def from_env(cls) -> ProductsSettings:
-        return cls(products_table=env_str("PRODUCTS_TABLE"), images_bucket=os.environ.get("IMAGES_BUCKET") or None)
+        return cls(
+            products_table=env_str("PRODUCTS_TABLE"),
+            images_bucket=os.environ.get("IMAGES_BUCKET") or None,
+            search_table=os.environ.get("SEARCH_TABLE") or None,
+        )
 
 
 def _build_product_service() -> ProductService:
@@ -30,11 +36,28 @@ def _build_product_service() -> ProductService:
 
     settings = ProductsSettings.from_env()
     links = S3PresignedLinks(settings.images_bucket) if settings.images_bucket else None
-    return ProductService(DynamoProductRepository(settings.products_table), links)
+    search = None
+    if settings.search_table:
+        from buynest.products.search_store import DynamoSearchIndex
+
+        search = DynamoSearchIndex(settings.search_table)
+    return ProductService(DynamoProductRepository(settings.products_table), links, search)
 
 
 product_service = Lazy(_build_product_service)
 set_product_service = product_service.set
+
+
+def _build_name_indexer() -> NameIndexer:
+    """The name index's keeper, fed by the products table's stream."""
+    from buynest.products.search_service import NameIndexer
+    from buynest.products.search_store import DynamoSearchIndex, indexed_from_image
+
+    return NameIndexer(DynamoSearchIndex(env_str("SEARCH_TABLE")), indexed_from_image)
+
+
+name_indexer = Lazy(_build_name_indexer)
+set_name_indexer = name_indexer.set
 
 
 @dataclass(frozen=True)

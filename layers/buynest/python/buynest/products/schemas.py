@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
@@ -57,3 +57,5 @@ class UpdateProduct(BaseModel):
 
 class ListProductsQuery(PageQuery):
     category: Category | None = None
+    q: Annotated[str, StringConstraints(min_length=1, max_length=100)] | None = None
+    sort: Literal["newest", "price_asc", "price_desc"] = "newest"

@@ -192,6 +192,11 @@ class DynamoProductRepository:
                 raise ProductNotFound(f"product {product_id} does not exist") from exc
             raise
 
+    def get_many(self, product_ids: list[str]) -> list[Product]:
+        """The products among ``product_ids`` that exist (one BatchGetItem per 100), in no particular order."""
+        wanted = [pid for pid in dict.fromkeys(product_ids) if not _is_reservation_key(pid)]
+        return [_to_product(item) for item in ProductItem.batch_get(wanted)] if wanted else []
+
     def list(self, category: str | None, limit: int, cursor: str | None) -> tuple[list[Product], str | None]:
         if category is None:
             start = decode_cursor(cursor, _LIST_KEYS[None], {"catalog": CATALOG})

@@ -99,3 +99,15 @@ class UserPointsUpdated(EventModel):
     delta: int
     points: int  # negative while a cancelled order's take-back is not yet repaid
     reason: str
+
+
+USER_SIGNED_UP = "UserSignedUp"
+
+
+class UserSignedUp(EventModel):
+    """A new account (a customer signing up, or an admin created by ``make admin``): who it is and where its
+    emails go (the notifications service keeps its own copy of these)."""
+
+    user_id: Id
+    email: Annotated[str, Field(min_length=3, max_length=254)]
+    name: Annotated[str, Field(max_length=200)]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -18,18 +19,21 @@ if TYPE_CHECKING:
 @dataclass(frozen=True)
 class UsersSettings:
     users_table: str
+    event_bus_name: str | None = None
 
     @classmethod
     def from_env(cls) -> UsersSettings:
-        return cls(users_table=env_str("USERS_TABLE"))
+        return cls(users_table=env_str("USERS_TABLE"), event_bus_name=os.environ.get("EVENT_BUS_NAME") or None)
 
 
 def _build_user_service() -> UserService:
+    from buynest.core.events import EventBridgePublisher
     from buynest.users.passwords import Argon2Hasher
     from buynest.users.store import DynamoUserRepository
 
     settings = UsersSettings.from_env()
-    return UserService(DynamoUserRepository(settings.users_table), Argon2Hasher(), token_service)
+    events = EventBridgePublisher(settings.event_bus_name) if settings.event_bus_name else None
+    return UserService(DynamoUserRepository(settings.users_table), Argon2Hasher(), token_service, events=events)
 
 
 user_service = Lazy(_build_user_service)

@@ -7,7 +7,9 @@ from collections.abc import Callable
 from typing import Protocol
 
 from buynest.core.auth import TokenService
+from buynest.core.events import EventPublisher, make_event
 from buynest.core.ids import new_id, now_iso
+from buynest.core.observability import logger
 from buynest.users.domain import (
     ADMIN,
     CUSTOMER,
@@ -19,6 +21,7 @@ from buynest.users.domain import (
     normalize_email,
     retry_after,
 )
+from buynest.users.messages import SOURCE, USER_SIGNED_UP, UserSignedUp
 
 
 class UserRepository(Protocol):
@@ -55,11 +58,13 @@ class UserService:
         hasher: PasswordHasher,
         tokens: Callable[[], TokenService],
         clock: Callable[[], float] = time.time,
+        events: EventPublisher | None = None,
     ) -> None:
         self._repo = repo
         self._hasher = hasher
         self._tokens = tokens
         self._clock = clock
+        self._events = events
 
     def signup(self, email: str, password: str, name: str, role: str = CUSTOMER) -> User:
         """Register a user; the email's uniqueness is enforced by the table (a conditional transaction)."""
@@ -73,7 +78,20 @@ class UserService:
             created_at=now_iso(),
         )
         self._repo.create(user)
+        self._announce(user)
         return user
+
+    def _announce(self, user: User) -> None:
+        """Publish ``UserSignedUp`` (its event id derived from the user's, so a re-send is the same event). The
+        account exists already: a bus that refuses is logged, never turned into a failed signup."""
+        if self._events is None:
+            return
+        data = UserSignedUp(user_id=user.user_id, email=user.email, name=user.name)
+        event = make_event(SOURCE, USER_SIGNED_UP, data, user.user_id, event_id=f"signup-{user.user_id}")
+        try:
+            self._events.publish([event])
+        except Exception:
+            logger.exception("UserSignedUp not published", extra={"userId": user.user_id})
 
     def login(self, email: str, password: str) -> tuple[str, int]:
         """A token for the right password. Unknown email and wrong password look the same; after too many
