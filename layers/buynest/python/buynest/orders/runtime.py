@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from buynest.core.config import env_int, env_str
-from buynest.core.lazy import Lazy
+from buynest.core.lazy import Lazy, lazy_client
 from buynest.orders.domain import IdempotencyInProgress, IdempotencyKeyReused, Order
 from buynest.orders.service import OrderService
 
@@ -36,13 +36,10 @@ class StepFunctionsWorkflow:
 
     def __init__(self, state_machine_arn: str) -> None:
         self._arn = state_machine_arn
-        self._client: Any = None
+        self._client = lazy_client("stepfunctions")
 
     def start(self, order: Order) -> None:
-        if self._client is None:
-            import boto3
-
-            self._client = boto3.client("stepfunctions")
+        client = self._client()
         payload = {
             "orderId": order.order_id,
             "userId": order.user_id,
@@ -50,8 +47,8 @@ class StepFunctionsWorkflow:
             "token": order.payment_token,
         }
         try:
-            self._client.start_execution(stateMachineArn=self._arn, name=order.order_id, input=json.dumps(payload))
-        except self._client.exceptions.ExecutionAlreadyExists:
+            client.start_execution(stateMachineArn=self._arn, name=order.order_id, input=json.dumps(payload))
+        except client.exceptions.ExecutionAlreadyExists:
             return
 
 
