@@ -15,12 +15,21 @@ gets there. So even an idle LocalStack waited for the SIGKILL (the shutdown thre
 loop once after ``shutdown``, so that it sees the flag, returns from ``run_forever`` and runs LocalStack's own
 clean-up.
 
-Neither changes what LocalStack does, only when: the same pollers stop, the same clean-up runs.
+3. After its clean-up (``infra_stopped``), the process still spent more than the rest of the deadline in the
+   interpreter's finalization (py-spy: the main thread alone, busy, no Python frame left), tearing down the
+   objects of a deployed stack. :func:`exit_when_stopped` ends the process there, with LocalStack's exit code, once
+   its clean-up has run and its output is flushed.
+
+None changes what LocalStack does, only when: the same pollers stop, the same clean-up runs.
 """
 
 from __future__ import annotations
 
 import functools
+import logging
+import os
+import sys
+import threading
 
 
 def stop_pollers_together() -> None:
@@ -59,3 +68,20 @@ def wake_loop_after_shutdown() -> None:
 
     shutdown._buynest_wakes_loop = True  # type: ignore[attr-defined]
     HypercornRuntimeServer.shutdown = shutdown  # type: ignore[method-assign]
+
+
+def exit_when_stopped() -> None:
+    """Ends the process as soon as LocalStack's runtime has finished its clean-up, skipping the finalization."""
+    from localstack.runtime import events
+
+    def exit_after_clean_up() -> None:
+        events.infra_stopped.wait()
+        from localstack.runtime.current import get_current_runtime
+
+        code = get_current_runtime().exit_code
+        logging.shutdown()
+        for stream in (sys.stdout, sys.stderr):
+            stream.flush()
+        os._exit(code)
+
+    threading.Thread(target=exit_after_clean_up, name="buynest-exit-when-stopped", daemon=True).start()
