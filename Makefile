@@ -1,6 +1,10 @@
 # Buynest - the developer's front door. `make help` lists the targets.
+# A first `make up` installs five venvs with uv from hashed locks (about a minute with an empty uv cache, a quarter
+# of that with a warm one), starts LocalStack and deploys: about two minutes in all on two cores.
 SHELL := /bin/bash
+.SHELLFLAGS := -eo pipefail -c
 .DEFAULT_GOAL := help
+.DELETE_ON_ERROR:
 
 LOCAL := $(CURDIR)/.local
 export BUYNEST_LOCAL_DIR := $(LOCAL)
@@ -11,12 +15,33 @@ DEV := $(LOCAL)/dev-venv
 TOOLS := $(LOCAL)/tools-venv
 LOAD := $(LOCAL)/load-venv
 PY := $(DEV)/bin/python
-PIP_QUIET := 2>&1 | grep -v -E 'is ignored: it is neither|^$$' || true
+# uv, pinned and hash-checked in requirements-uv.txt, installs every venv and makes every lock. It never downloads a
+# Python of its own (the venvs use the Python 3.13 found above), and its cache (~/.cache/uv unless UV_CACHE_DIR is
+# set) is shared by the venvs, so botocore is downloaded once.
+UV_VENV := $(LOCAL)/uv-venv
+UV := $(UV_VENV)/bin/uv
+export UV_PYTHON_DOWNLOADS := never
+export SAM_CLI_TELEMETRY := 0
+ifneq ($(CI),)
+export UV_NO_PROGRESS := 1
+endif
+# uv's summary and download lines, without the list of every package it installed.
+UV_SHOWN := 2>&1 | { grep -v -E '^ [-+~] |^Using Python' || true; }
+# make_venv,DIR,LOCK: the venv at DIR holds exactly LOCK (uv pip sync, hashes required), then its stamp is touched.
+# Any failure fails make and leaves no stamp, so the next run retries; a venv whose Python is not 3.13 is recreated.
+define make_venv
+	@echo "==> $(notdir $(1)) from $(2)"
+	@rm -f $(1)/.stamp
+	@$(1)/bin/python -c 'import sys; sys.exit(sys.version_info[:2] != (3, 13))' 2>/dev/null || \
+		$(UV) venv --quiet --clear --python $(PYTHON313) $(1)
+	@$(UV) pip sync --require-hashes --python $(1)/bin/python $(2) $(UV_SHOWN)
+	@touch $(1)/.stamp
+endef
 
 include localstack/local.mk
 include tests/browser/browser.mk
 
-.PHONY: help up down url admin seed redrive bench load events openapi fuzz test test-unit test-integration test-e2e test-browser browser-deps test-localstack lint fmt logs deploy deploy-aws status clean python lock lock-load
+.PHONY: help uv deps first-run dev invoke validate up down url admin seed redrive bench load events openapi fuzz test test-unit test-integration test-e2e test-browser browser-deps test-localstack lint fmt logs deploy deploy-aws status clean python lock mail
 
 help: ## this list
 	@grep -hE '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
@@ -25,32 +50,42 @@ python: ## check that Python 3.13 is found (override with PYTHON=/path/to/python
 	@test -n "$(PYTHON313)" || { scripts/find-python313; exit 1; }
 	@mkdir -p $(LOCAL)/bin && ln -sf $(PYTHON313) $(LOCAL)/bin/python3.13
 
-$(DEV)/.stamp: requirements-dev.txt | python
-	@echo "==> dev venv ($(DEV))"
-	@test -x $(PY) || $(PYTHON313) -m venv $(DEV)
-	@$(DEV)/bin/pip install -q -r requirements-dev.txt $(PIP_QUIET)
-	@touch $@
+$(UV): requirements-uv.txt | python
+	@echo "==> uv ($(UV_VENV))"
+	@rm -rf $(UV_VENV) && $(PYTHON313) -m venv $(UV_VENV)
+	@$(UV_VENV)/bin/python -m pip install --quiet --disable-pip-version-check --require-hashes --no-deps \
+		-r requirements-uv.txt 2>&1 | { grep -v 'is ignored: it is neither' || true; }
+	@test -x $@ && touch $@
 
-$(TOOLS)/.stamp: requirements-tools.txt | python
-	@echo "==> tools venv (aws-sam-cli)"
-	@test -x $(TOOLS)/bin/python || $(PYTHON313) -m venv $(TOOLS)
-	@$(TOOLS)/bin/pip install -q -r requirements-tools.txt $(PIP_QUIET)
-	@touch $@
+uv: $(UV)
 
-$(LOAD)/.stamp: requirements-load.txt | python
-	@echo "==> load venv (locust)"
-	@test -x $(LOAD)/bin/python || $(PYTHON313) -m venv $(LOAD)
-	@$(LOAD)/bin/pip install -q -r requirements-load.txt $(PIP_QUIET)
-	@touch $@
+$(DEV)/.stamp: requirements-dev.txt | $(UV)
+	$(call make_venv,$(DEV),requirements-dev.txt)
 
-deps: $(DEV)/.stamp $(TOOLS)/.stamp ls-venv runtime-venv
+$(TOOLS)/.stamp: requirements-tools.txt | $(UV)
+	$(call make_venv,$(TOOLS),requirements-tools.txt)
 
-up: deps ls-start deploy ## install what is missing, start LocalStack, deploy, print the storefront and API URLs
+$(LOAD)/.stamp: requirements-load.txt | $(UV)
+	$(call make_venv,$(LOAD),requirements-load.txt)
+
+first-run:
+	@test -e $(DEV)/.stamp || echo "==> first run: five venvs from the hashed locks (uv), LocalStack, sam build + deploy:" \
+		"about 2 minutes on 2 cores (see README, Getting started)"
+
+deps: first-run $(DEV)/.stamp $(TOOLS)/.stamp ls-venv runtime-venv
+
+up: deps ls-start deploy ## install what is missing, start LocalStack, deploy, print the storefront and API URLs (HOT=1: as make dev)
 	@$(PY) scripts/storefront.py url
 	@$(PY) scripts/stack.py url
 
+dev: ## make up with hot reload: functions and the buynest layer run from the working tree, edits live at once
+	@$(MAKE) --no-print-directory up HOT=1
+
 deploy: $(DEV)/.stamp $(TOOLS)/.stamp ## sam build + sam deploy to the running local stack (skipped when unchanged)
-	@$(PY) scripts/stack.py deploy
+	@$(PY) scripts/stack.py deploy $(if $(HOT),--hot)
+
+invoke: $(DEV)/.stamp ## make invoke FN=<function> EVENT=<events/X.sample.json | 'GET /path' | file.json> [BODY= TOKEN=]
+	@FN="$(FN)" EVENT="$(EVENT)" BODY='$(BODY)' TOKEN="$(TOKEN)" $(PY) scripts/invoke.py
 
 url: ## print the API base URL
 	@$(PY) scripts/stack.py url
@@ -67,9 +102,8 @@ admin: ## make admin EMAIL=... PASSWORD=... [NAME=...]: create or promote an adm
 seed: $(DEV)/.stamp ## load the demo catalog (36 products with real images) and a demo coupon through the API
 	@$(PY) scripts/seed.py
 
-logs: ## follow every function's log; `make logs ORDER=<id>` prints one order's story across all functions
-	@if [ -n "$(ORDER)" ]; then ORDER="$(ORDER)" $(PY) scripts/logs.py; \
-	else mkdir -p $(LOCAL)/logs/lambda && tail -n 50 -F $(LOCAL)/logs/lambda/*.log; fi
+logs: $(DEV)/.stamp ## follow every function's log readably (new ones too); `make logs ORDER=<id>`: one order's story
+	@ORDER="$(ORDER)" $(PY) scripts/logs.py
 
 openapi: $(DEV)/.stamp ## regenerate openapi.yaml (OpenAPI 3.1) from template.yaml, the handlers and the models
 	@$(PY) scripts/gen_openapi.py
@@ -108,14 +142,14 @@ test: up test-unit test-integration test-localstack test-e2e test-browser ## the
 test-unit: $(DEV)/.stamp ## unit tests (no network)
 	@$(PY) -m pytest -q tests/unit
 
-test-integration: $(DEV)/.stamp ## adapters and handlers against moto, tables from template.yaml
-	@$(PY) -m pytest -q tests/integration
+test-integration: $(DEV)/.stamp ## adapters and handlers against moto, tables from template.yaml (2 workers)
+	@$(PY) -m pytest -q -n 2 tests/integration
 
 test-localstack: $(DEV)/.stamp ls-venv runtime-venv ## the LocalStack plugins, against a LocalStack of their own
 	@$(PY) -m pytest -q tests/localstack
 
-test-e2e: up ## end-to-end against the deployed local stack
-	@$(PY) -m pytest -q tests/e2e
+test-e2e: up ## end-to-end against the deployed local stack (run alone, pytest skips them when no stack is up)
+	@BUYNEST_E2E_REQUIRED=1 $(PY) -m pytest -q tests/e2e
 
 lint: $(DEV)/.stamp ## ruff, mypy, cfn-lint
 	@$(DEV)/bin/ruff check .
@@ -127,27 +161,34 @@ lint: $(DEV)/.stamp ## ruff, mypy, cfn-lint
 fmt: $(DEV)/.stamp ## format and fix what ruff can
 	@$(DEV)/bin/ruff format . && $(DEV)/bin/ruff check --fix .
 
-deploy-aws: $(DEV)/.stamp $(TOOLS)/.stamp ## deploy to a real AWS account (interactive, uses your AWS credentials)
-	@PATH="$(LOCAL)/bin:$$PATH" $(TOOLS)/bin/sam build --parallel --build-dir $(LOCAL)/aws-build
+# make deploy-aws: the settings are samconfig.toml's `default` environment (no questions; region and credentials
+# from your AWS CLI); STAGE=buynest-<name> deploys another stack beside it; GUIDED=1 asks and saves the answers there.
+STAGE ?= buynest
+SAM_AWS := --config-file $(CURDIR)/samconfig.toml --config-env default
+deploy-aws: $(DEV)/.stamp $(TOOLS)/.stamp ## deploy to AWS with your credentials (samconfig.toml; STAGE=, GUIDED=1)
+	@# from .local, where sam build keeps its ./.aws-sam/deps
+	@mkdir -p $(LOCAL) && cd $(LOCAL) && PATH="$(LOCAL)/bin:$$PATH" $(TOOLS)/bin/sam build $(SAM_AWS) \
+		--template-file $(CURDIR)/template.yaml --build-dir $(LOCAL)/aws-build --cache-dir $(LOCAL)/aws-cache
 	@$(PY) scripts/stack.py precompile $(LOCAL)/aws-build
-	@$(TOOLS)/bin/sam deploy --guided --template-file $(LOCAL)/aws-build/template.yaml --capabilities CAPABILITY_IAM CAPABILITY_AUTO_EXPAND
+	@$(TOOLS)/bin/sam deploy $(SAM_AWS) --template-file $(LOCAL)/aws-build/template.yaml $(if $(GUIDED),--guided) \
+		$(if $(filter-out buynest,$(STAGE)),--stack-name $(STAGE) --parameter-overrides Stage=$(STAGE))
 	@$(PY) scripts/storefront.py upload --aws
 
-lock: python ## re-resolve requirements-dev.txt from requirements-dev.in (needs network)
-	@rm -rf $(LOCAL)/lock-venv && $(PYTHON313) -m venv $(LOCAL)/lock-venv
-	@$(LOCAL)/lock-venv/bin/pip install -q -r requirements-dev.in $(PIP_QUIET)
-	@(echo "# Fully pinned dev/test environment (Python 3.13). Regenerate: make lock (from requirements-dev.in)."; \
-	  $(LOCAL)/lock-venv/bin/pip freeze) > requirements-dev.txt && rm -rf $(LOCAL)/lock-venv
+validate: $(TOOLS)/.stamp ## sam validate --lint on template.yaml (what AWS would refuse; cfn-lint in make lint)
+	@$(TOOLS)/bin/sam validate --lint --template template.yaml --region us-east-1
 
-lock-load: python ## re-resolve requirements-load.txt (make load's venv) from requirements-load.in (needs network)
-	@rm -rf $(LOCAL)/lock-venv && $(PYTHON313) -m venv $(LOCAL)/lock-venv
-	@$(LOCAL)/lock-venv/bin/pip install -q -r requirements-load.in $(PIP_QUIET)
-	@(echo "# Fully pinned load-test environment (Python 3.13), .local/load-venv. Regenerate: make lock-load."; \
-	  $(LOCAL)/lock-venv/bin/pip freeze) > requirements-load.txt && rm -rf $(LOCAL)/lock-venv
+# Every lock, made one way (localstack/bin/lock): hashed, for every platform, keeping today's pins where the inputs allow.
+LOCKS := requirements-uv requirements-dev requirements-tools requirements-load layers/deps/requirements \
+	layers/imaging/requirements localstack/requirements localstack/runtime-requirements
 
-clean: down ## remove all local state (venvs, LocalStack data, logs)
-	rm -rf $(LOCAL)
+lock: $(UV) ## re-resolve every hashed lock (*.txt) from its .in file (needs network); a failed one is left as it was
+	@# the layer locks first: the dev venv's inputs include the deps layer's lock
+	@for name in layers/deps/requirements layers/imaging/requirements $(filter-out layers/%,$(LOCKS)); do \
+		localstack/bin/lock $(UV) $$name.in $$name.txt; done
 
-.PHONY: mail
+clean: down ## remove everything the project wrote: .local/ (venvs, builds, LocalStack data, logs) and the caches
+	rm -rf $(LOCAL) .aws-sam .pytest_cache .mypy_cache .ruff_cache .import_linter_cache .grimp_cache .hypothesis
+	find . -path ./.git -prune -o -name __pycache__ -type d -prune -exec rm -rf {} +
+
 mail: $(DEV)/.stamp ## the emails the local stack has sent, newest first, one JSON per line; TO=<email> for one address
 	@TO="$(TO)" $(PY) scripts/mail.py

@@ -1,5 +1,5 @@
 # LocalStack for local runs and end-to-end tests. Included by the top-level Makefile, which defines
-# PYTHON313 (a Python 3.13 interpreter) and LOCAL (the state directory, .local).
+# PYTHON313 (a Python 3.13 interpreter), LOCAL (the state directory, .local) and UV (the installer, with its rule).
 #
 #   make ls-venv        LocalStack's venv from localstack/requirements.txt, plus the buynest plugins
 #   make runtime-venv   the venv that runs Lambda functions, from localstack/runtime-requirements.txt
@@ -7,7 +7,7 @@
 #   make ls-stop        stop it and every process it started
 #   make ls-status      exit 0 when it is running and healthy
 #   make ls-restart     ls-stop, then ls-start (picks up plugin changes)
-#   make ls-lock        regenerate both lock files from their .in files
+#   make ls-lock        regenerate both lock files from their .in files (make lock does every lock)
 #
 # LOCALSTACK_DOCKER=1 runs LocalStack's Docker image with localstack/docker-compose.yml instead (needs a
 # Docker engine and LOCALSTACK_AUTH_TOKEN); the venvs are not used then.
@@ -17,7 +17,6 @@ LOCALSTACK_PORT ?= 4566
 LOCALSTACK_DOCKER ?=
 LS_VENV := $(LOCAL)/ls-venv
 RUNTIME_VENV := $(LOCAL)/runtime-venv
-LS_PIP := $(LS_DIR)/bin/pip-install
 LS_PLUGIN_BUILD := $(LOCAL)/ls-plugin-build
 LS_PLUGIN_SOURCES := $(shell find $(LS_DIR)/plugins -type f \( -name '*.py' -o -name '*.toml' \) \
 	-not -path '*/build/*' -not -path '*.egg-info/*')
@@ -34,24 +33,29 @@ ls-venv: $(LS_VENV)/.buynest-plugins.stamp
 
 runtime-venv: $(RUNTIME_VENV)/.buynest-requirements.stamp
 
-# In place, so that a LocalStack running from this venv keeps working while it is updated.
-$(LS_VENV)/.buynest-requirements.stamp: $(LS_DIR)/requirements.txt | ls-python313
-	@if ! $(LS_VENV)/bin/python -c 'import sys; sys.exit(sys.version_info[:2] != (3, 13))' 2>/dev/null; then \
-		rm -rf $(LS_VENV) && $(PYTHON313) -m venv $(LS_VENV); fi
-	$(LS_PIP) $(LS_VENV)/bin/python -m pip install -q -r $<
+# In place, so that a LocalStack running from this venv keeps working while it is updated. A failure leaves no
+# stamp, so the next run retries.
+$(LS_VENV)/.buynest-requirements.stamp: $(LS_DIR)/requirements.txt | ls-python313 $(UV)
+	@echo "==> ls-venv from $<"
+	@rm -f $@
+	@$(LS_VENV)/bin/python -c 'import sys; sys.exit(sys.version_info[:2] != (3, 13))' 2>/dev/null || \
+		$(UV) venv --quiet --clear --python $(PYTHON313) $(LS_VENV)
+	@$(UV) pip sync --require-hashes --python $(LS_VENV)/bin/python $< $(UV_SHOWN)
 	@touch $@
 
+# The plugins are built from a copy, so that setuptools leaves no build/ or *.egg-info in the source tree.
 $(LS_VENV)/.buynest-plugins.stamp: $(LS_VENV)/.buynest-requirements.stamp $(LS_PLUGIN_SOURCES)
-	@rm -rf $(LS_PLUGIN_BUILD) && cp -R $(LS_DIR)/plugins $(LS_PLUGIN_BUILD)
-	$(LS_PIP) $(LS_VENV)/bin/python -m pip install -q --no-deps --no-build-isolation --force-reinstall $(LS_PLUGIN_BUILD)
+	@echo "==> ls-venv: buynest plugins"
+	@rm -f $@ && rm -rf $(LS_PLUGIN_BUILD) && cp -R $(LS_DIR)/plugins $(LS_PLUGIN_BUILD)
+	@$(UV) pip install --quiet --no-deps --reinstall --python $(LS_VENV)/bin/python $(LS_PLUGIN_BUILD)
 	@rm -rf $(LS_PLUGIN_BUILD)
 	@touch $@
 
 # From scratch, so that the venv holds exactly the lock and nothing a function could wrongly rely on.
-$(RUNTIME_VENV)/.buynest-requirements.stamp: $(LS_DIR)/runtime-requirements.txt | ls-python313
-	rm -rf $(RUNTIME_VENV)
-	$(PYTHON313) -m venv $(RUNTIME_VENV)
-	$(LS_PIP) $(RUNTIME_VENV)/bin/python -m pip install -q --no-deps -r $<
+$(RUNTIME_VENV)/.buynest-requirements.stamp: $(LS_DIR)/runtime-requirements.txt | ls-python313 $(UV)
+	@echo "==> runtime-venv from $<"
+	@$(UV) venv --quiet --clear --python $(PYTHON313) $(RUNTIME_VENV)
+	@$(UV) pip sync --require-hashes --python $(RUNTIME_VENV)/bin/python $< $(UV_SHOWN)
 	@touch $@
 
 ifeq ($(LOCALSTACK_DOCKER),1)
@@ -76,6 +80,6 @@ ls-restart: ls-venv runtime-venv
 	@$(LS_CTL_ENV) $(LS_DIR)/bin/start
 endif
 
-ls-lock: ls-python313
-	$(LS_DIR)/bin/lock $(PYTHON313) $(LS_DIR)/requirements.in $(LS_DIR)/requirements.txt
-	$(LS_DIR)/bin/lock $(PYTHON313) $(LS_DIR)/runtime-requirements.in $(LS_DIR)/runtime-requirements.txt
+ls-lock: $(UV)
+	$(LS_DIR)/bin/lock $(UV) $(LS_DIR)/requirements.in $(LS_DIR)/requirements.txt
+	$(LS_DIR)/bin/lock $(UV) $(LS_DIR)/runtime-requirements.in $(LS_DIR)/runtime-requirements.txt

@@ -21,21 +21,26 @@ class MakeAdminError(RuntimeError):
         self.body = body
 
 
-def invoke_make_admin(
-    outputs: dict[str, str], email: str, password: str | None, name: str | None = None, action: str = "promote"
-) -> dict[str, Any]:
-    """Create or promote ``email`` as an admin through the local stack's MakeAdminFunction (what `make admin`,
-    `make seed`, `make bench` and `make load` all do), or demote it or revoke its tokens (``action``); returns the
-    function's answer."""
+def local_lambda_client(outputs: dict[str, str]) -> Any:
+    """A boto3 Lambda client of the local stack that ``outputs`` (.local/outputs.json) describes."""
     import boto3
 
-    client = boto3.client(
+    return boto3.client(
         "lambda",
         endpoint_url=outputs["Endpoint"],
         region_name=outputs["Region"],
         aws_access_key_id="test",
         aws_secret_access_key="test",
     )
+
+
+def invoke_make_admin(
+    outputs: dict[str, str], email: str, password: str | None, name: str | None = None, action: str = "promote"
+) -> dict[str, Any]:
+    """Create or promote ``email`` as an admin through the local stack's MakeAdminFunction (what `make admin`,
+    `make seed`, `make bench` and `make load` all do), or demote it or revoke its tokens (``action``); returns the
+    function's answer."""
+    client = local_lambda_client(outputs)
     payload = {
         "email": email,
         **({"password": password} if password else {}),

@@ -1,7 +1,13 @@
 """Deploys template.yaml to the local stack (sam build + sam deploy) and records its outputs.
 
 Used by the Makefile; skips build and deploy when nothing that goes into the stack changed since the last deploy
-and the stack is still there (LocalStack keeps no state across restarts)."""
+and the stack is still there (LocalStack keeps no state across restarts).
+
+``deploy --hot`` (``make dev``) deploys the functions and the shared ``buynest`` layer as LocalStack hot-reload
+code: their code is the working tree's directories (``functions/<service>/``, ``layers/buynest/``), which the
+host executor restarts an environment for when a file under them changed, so an edit is live on the next
+invocation without a deploy. Directories with a ``requirements.txt`` (the deps and imaging layers) are still
+built by ``sam build``. ``deploy`` without ``--hot`` goes back to the built artifacts, as on AWS."""
 
 from __future__ import annotations
 
@@ -9,6 +15,7 @@ import argparse
 import hashlib
 import json
 import os
+import re
 import subprocess
 import sys
 import time
@@ -16,17 +23,18 @@ from pathlib import Path
 
 import boto3
 
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from tests.template import template
+
 ROOT = Path(__file__).resolve().parent.parent
 LOCAL = Path(os.environ.get("BUYNEST_LOCAL_DIR", ROOT / ".local"))
 STACK = os.environ.get("STACK_NAME", "buynest")
 PORT = os.environ.get("LOCALSTACK_PORT", "4566")
 ENDPOINT = f"http://127.0.0.1:{PORT}"
 REGION = "us-east-1"
-# StorefrontCdn: LocalStack cannot serve CloudFront. CreateMailSenderIdentity: the sender identity is verified
-# through the SES API instead (verify_mail_sender), since LocalStack's CloudFormation cannot create
-# AWS::SES::EmailIdentity
-PARAMETERS = ["TracingDisabled=true", "StorefrontCdn=false", "CreateMailSenderIdentity=false"]
-INPUTS = ["template.yaml", "functions", "layers", "infra"]
+SAMCONFIG = ["--config-file", str(ROOT / "samconfig.toml"), "--config-env", "local"]  # the local stack's flags
+INPUTS = ["template.yaml", "samconfig.toml", "functions", "layers", "infra"]
+HOT_RELOAD_BUCKET = "hot-reload"  # LocalStack's marker bucket: the key is a directory of the host
 
 
 def local_env() -> dict[str, str]:
@@ -43,13 +51,41 @@ def local_env() -> dict[str, str]:
     return env
 
 
-def source_hash() -> str:
-    digest = hashlib.sha256(" ".join(PARAMETERS).encode())
+def hot_sources() -> dict[str, Path]:
+    """Logical id -> source directory of every function and layer that runs from its directory as it is."""
+    found = {}
+    for name, resource in template()["Resources"].items():
+        properties = resource.get("Properties", {})
+        uri = properties.get("CodeUri") or properties.get("ContentUri")
+        if isinstance(uri, str) and not (ROOT / uri / "requirements.txt").exists():
+            found[name] = (ROOT / uri).resolve()
+    return found
+
+
+def hot_template(build_dir: Path) -> Path:
+    """The built template with every hot source's code taken from its working-tree directory instead."""
+    sources = hot_sources()
+
+    def point(match: re.Match[str]) -> str:
+        indent, key, name = match.groups()
+        if name not in sources:
+            return match.group(0)
+        return f"{indent}{key}:\n{indent}  Bucket: {HOT_RELOAD_BUCKET}\n{indent}  Key: {sources[name]}"
+
+    text = (build_dir / "template.yaml").read_text()
+    hot = build_dir / "template-hot.yaml"
+    hot.write_text(re.sub(r"(?m)^( +)(CodeUri|ContentUri): (\w+)$", point, text))
+    return hot
+
+
+def source_hash(hot: bool = False) -> str:
+    digest = hashlib.sha256(f"hot={hot}".encode())
+    skipped = set(hot_sources().values()) if hot else set()
     for name in INPUTS:
         base = ROOT / name
         paths = [base] if base.is_file() else sorted(p for p in base.rglob("*") if p.is_file())
         for path in paths:
-            if "__pycache__" in path.parts or path.suffix == ".pyc":
+            if "__pycache__" in path.parts or path.suffix == ".pyc" or skipped.intersection(path.resolve().parents):
                 continue
             digest.update(str(path.relative_to(ROOT)).encode())
             digest.update(path.read_bytes())
@@ -107,13 +143,13 @@ def verify_mail_sender(address: str | None) -> None:
         ses.verify_email_identity(EmailAddress=address)
 
 
-def run(step: str, cmd: list[str], fatal: bool = True) -> bool:
+def run(step: str, cmd: list[str], fatal: bool = True, cwd: Path = ROOT) -> bool:
     """Run one step with its output in .local/logs/<step>.log; on failure exit (``fatal``) or return False."""
     started = time.monotonic()
     log = LOCAL / "logs" / f"{step}.log"
     log.parent.mkdir(parents=True, exist_ok=True)
     with log.open("w") as out:
-        proc = subprocess.run(cmd, cwd=ROOT, env=local_env(), stdout=out, stderr=subprocess.STDOUT)
+        proc = subprocess.run(cmd, cwd=cwd, env=local_env(), stdout=out, stderr=subprocess.STDOUT)
     if proc.returncode != 0:
         if not fatal:
             return False
@@ -159,9 +195,9 @@ def recreate(why: str) -> None:
     subprocess.run(["make", "--no-print-directory", "ls-stop", "ls-start"], cwd=ROOT, check=True)
 
 
-def deploy(force: bool) -> None:
+def deploy(force: bool, hot: bool) -> None:
     sam = str(LOCAL / "tools-venv" / "bin" / "sam")
-    digest = source_hash()
+    digest = source_hash(hot)
     stamp = LOCAL / "deployed.hash"
     outputs = stack_outputs()
     if not force and outputs and stamp.exists() and stamp.read_text() == digest:
@@ -171,14 +207,18 @@ def deploy(force: bool) -> None:
     build_dir, cache_dir = LOCAL / "sam-build", LOCAL / "sam-cache"
     run(
         "sam-build",
-        [sam, "build", "--cached", "--parallel", "--build-dir", str(build_dir), "--cache-dir", str(cache_dir)],
-    )
-    precompile(build_dir)
+        [sam, "build", *SAMCONFIG, "--template-file", str(ROOT / "template.yaml"), "--build-dir", str(build_dir),
+         "--cache-dir", str(cache_dir)],
+        cwd=LOCAL,  # sam build keeps the dependencies of cached builds in ./.aws-sam/deps: under .local with the rest
+    )  # fmt: skip
+    if hot:
+        built = hot_template(build_dir)
+        print(f"==> hot reload: {len(hot_sources())} functions and layers run from the working tree", flush=True)
+    else:
+        precompile(build_dir)
+        built = build_dir / "template.yaml"
     deploy_cmd = [
-        sam, "deploy", "--template-file", str(build_dir / "template.yaml"), "--stack-name", STACK,
-        "--resolve-s3", "--capabilities", "CAPABILITY_IAM", "CAPABILITY_AUTO_EXPAND",
-        "--no-confirm-changeset", "--no-fail-on-empty-changeset", "--region", REGION,
-        "--parameter-overrides", *PARAMETERS,
+        sam, "deploy", *SAMCONFIG, "--template-file", str(built), "--stack-name", STACK, "--region", REGION,
     ]  # fmt: skip
     status = stack_status()
     if status is not None and outputs is None:
@@ -200,11 +240,12 @@ def main() -> None:
     sub = parser.add_subparsers(dest="cmd", required=True)
     d = sub.add_parser("deploy")
     d.add_argument("--force", action="store_true")
+    d.add_argument("--hot", action="store_true", help="functions and the buynest layer run from the working tree")
     sub.add_parser("url")
     sub.add_parser("precompile").add_argument("build_dir", type=Path)
     args = parser.parse_args()
     if args.cmd == "deploy":
-        deploy(args.force)
+        deploy(args.force, args.hot)
     elif args.cmd == "precompile":
         precompile(args.build_dir)
     else:

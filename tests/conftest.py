@@ -24,6 +24,19 @@ os.environ.setdefault("POWERTOOLS_SERVICE_NAME", "tests")
 os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
 
 
+LAYERS = ("unit", "integration", "localstack", "e2e")  # the markers of pyproject.toml, one per directory
+
+
+def pytest_collection_modifyitems(items: list[Any]) -> None:
+    """Marks every test with its layer (its directory under tests/), so `pytest -m "not e2e"` selects by layer."""
+    import pytest
+
+    for item in items:
+        parts = Path(str(item.fspath)).relative_to(ROOT / "tests").parts
+        if parts and parts[0] in LAYERS:
+            item.add_marker(getattr(pytest.mark, parts[0]))
+
+
 def load_handler(relpath: str) -> ModuleType:
     """Import ``functions/<relpath>.py`` under a unique module name (handlers of different services may share
     file names)."""

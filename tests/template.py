@@ -53,3 +53,11 @@ def create_table_args(logical_id: str, table_name: str) -> dict[str, Any]:
     if "StreamSpecification" in props:
         args["StreamSpecification"] = {"StreamEnabled": True, **props["StreamSpecification"]}
     return args
+
+
+def bus_name() -> str:
+    """The event bus's name as deployed with the default ``Stage`` (the contract's ``buynest``)."""
+    name = template()["Resources"]["EventBus"]["Properties"]["Name"]
+    if name == {"Ref": "Stage"}:
+        return str(template()["Parameters"]["Stage"]["Default"])
+    return str(name)

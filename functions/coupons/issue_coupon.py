@@ -4,7 +4,7 @@ from aws_lambda_powertools.event_handler import Response
 
 from buynest.core.auth import require_customer
 from buynest.core.http import json_response, make_app
-from buynest.core.observability import http_handler
+from buynest.core.observability import count, http_handler
 from buynest.coupons.runtime import coupon_service
 from buynest.coupons.schemas import code_from_path
 
@@ -15,6 +15,7 @@ app = make_app()
 def issue_coupon(code: str) -> Response[str]:
     principal = require_customer(app)
     coupon = coupon_service().issue(code_from_path(app), principal.user_id)
+    count("CouponsIssued")
     return json_response(201, coupon.issued_view())
 
 

@@ -16,7 +16,7 @@ from buynest.core.events import set_events_client
 from buynest.core.s3 import set_s3_client
 from buynest.images.runtime import set_image_processor, set_image_service
 from buynest.products.runtime import set_product_service
-from tests.template import template
+from tests.template import bus_name, template
 
 BUCKET = "it-images"
 REGION = "us-east-1"
@@ -119,7 +119,7 @@ def images_env(aws: dict[str, Any], monkeypatch: pytest.MonkeyPatch) -> Iterator
     s3.put_bucket_notification_configuration(
         Bucket=BUCKET, NotificationConfiguration=notification_configuration(queue_arn(sqs, uploads))
     )
-    bus = template()["Resources"]["EventBus"]["Properties"]["Name"]
+    bus = bus_name()
     events.create_event_bus(Name=bus)
     capture = sqs.create_queue(QueueName="it-bus-capture")["QueueUrl"]
     events.put_rule(Name="it-images", EventBusName=bus, EventPattern=json.dumps({"source": ["buynest.images"]}))

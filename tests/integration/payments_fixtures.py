@@ -19,7 +19,7 @@ from moto.dynamodb.responses import DynamoHandler
 from buynest.core.events import EventEnvelope, set_events_client
 from buynest.orders.messages import OrderCancelled, OrderLine
 from buynest.payments.runtime import set_payment_service
-from tests.template import template
+from tests.template import bus_name, template
 
 TABLE = "PaymentsTable"
 REGION = "us-east-1"
@@ -134,7 +134,7 @@ def payments_env(aws: dict[str, Any], monkeypatch: pytest.MonkeyPatch) -> Iterat
     events = boto3.client("events", region_name=REGION)
     table = "it-payments"
     ddb.create_table(**create_table_args(table))
-    bus = template()["Resources"]["EventBus"]["Properties"]["Name"]
+    bus = bus_name()
     events.create_event_bus(Name=bus)
     capture = sqs.create_queue(QueueName="it-payments-capture")["QueueUrl"]
     events.put_rule(Name="it-payments", EventBusName=bus, EventPattern=json.dumps({"source": ["buynest.payments"]}))

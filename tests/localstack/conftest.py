@@ -107,6 +107,9 @@ def localstack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]
         with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
             listening = probe.connect_ex(("127.0.0.1", port)) == 0
         assert stopped.returncode == 0, stopped.stdout + stopped.stderr
+        # guards the clean stop (buynest_localstack.shutdown): SIGTERM alone ends this LocalStack, which has run
+        # and polled for every function of the session, within bin/stop's deadline; no SIGKILL
+        assert "killed" not in stopped.stdout, stopped.stdout
         assert not survivors, f"processes left after stop: {survivors}"
         assert not listening, f"port {port} still listening after stop"
 

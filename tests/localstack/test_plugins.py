@@ -503,3 +503,55 @@ def test_served_calls_are_counted_by_service_and_operation(aws: Callable[[str], 
     counted = {(r["service"], r["operation"], r["kind"]): r["count"] for r in rows}
     assert counted[("sqs", "SendMessage", "external")] == 3
     assert counted[("sqs", "CreateQueue", "external")] == 1
+
+
+def test_hot_reloaded_code_and_layer_are_live_on_the_next_invocation(aws: Callable[[str], Any], tmp_path: Path) -> None:
+    """Guards hot reload (make dev): a function and a layer whose code is a host directory (LocalStack's
+    ``hot-reload`` bucket) run that directory as it is now: an edit of either, even one that keeps the file's size
+    within the same second (the case Python's own bytecode cache cannot see), is live on the next invocation,
+    in a new process; an invocation after no edit reuses the warm one."""
+    code, layer = tmp_path / "code", tmp_path / "layer"
+    (layer / "python").mkdir(parents=True)
+    code.mkdir()
+    (code / "app.py").write_text(
+        "import os\nimport hot_shared\n\ndef handler(event, context):\n"
+        "    return {'code': 'v1', 'layer': hot_shared.VALUE, 'pid': os.getpid()}\n"
+    )
+    (layer / "python" / "hot_shared.py").write_text("VALUE = 'layer-1'\n")
+    hot_layer = aws("lambda").publish_layer_version(
+        LayerName=f"hot-{uuid.uuid4().hex[:8]}",
+        Content={"S3Bucket": "hot-reload", "S3Key": str(layer)},
+        CompatibleRuntimes=["python3.13"],
+    )
+    name = f"hot-{uuid.uuid4().hex[:8]}"
+    aws("lambda").create_function(
+        FunctionName=name,
+        Runtime="python3.13",
+        Role=ROLE,
+        Handler="app.handler",
+        Code={"S3Bucket": "hot-reload", "S3Key": str(code)},
+        Layers=[hot_layer["LayerVersionArn"]],
+        Timeout=5,
+    )
+    wait_for(
+        lambda: aws("lambda").get_function(FunctionName=name)["Configuration"]["State"] == "Active",
+        30,
+        f"function {name} to become active",
+    )
+
+    first, error, _ = invoke(aws, name)
+    assert error is None, first
+    assert (first["code"], first["layer"]) == ("v1", "layer-1")
+    warm, _, _ = invoke(aws, name)
+    assert warm["pid"] == first["pid"]
+
+    (code / "app.py").write_text((code / "app.py").read_text().replace("'v1'", "'v2'"))
+    edited, error, _ = invoke(aws, name)
+    assert error is None, edited
+    assert (edited["code"], edited["layer"]) == ("v2", "layer-1")
+    assert edited["pid"] != first["pid"]
+
+    (layer / "python" / "hot_shared.py").write_text("VALUE = 'layer-2'\n")
+    relayered, error, _ = invoke(aws, name)
+    assert error is None, relayered
+    assert (relayered["code"], relayered["layer"]) == ("v2", "layer-2")

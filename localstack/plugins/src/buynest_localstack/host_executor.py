@@ -182,6 +182,43 @@ class _ColdStarts:
 _COLD_STARTS = _ColdStarts.from_environment()
 
 
+class _HotSources:
+    """The host directories of an environment's hot-reloaded code (LocalStack's ``hot-reload`` bucket) and layers.
+
+    LocalStack's own runtime init watches those directories and restarts the runtime when a file changes; this
+    executor does the same when an invocation comes: when the files under them differ from those the running
+    process was started with (any file added, removed or modified), the process is replaced before it is
+    invoked, so that an edit is live on the next invocation. Their bytecode is kept under
+    ``$BUYNEST_LOCAL_DIR/hot-reload/pycache``, out of the working tree; a change empties it, because Python
+    checks a cached module against its source's size and mtime in whole seconds, and an edit that keeps the
+    size within the same second would otherwise run the old bytecode.
+    """
+
+    def __init__(self, directories: list[Path]) -> None:
+        self.directories = directories
+        local_dir = os.environ.get(LOCAL_DIR_ENV)
+        base = Path(local_dir) if local_dir else Path(tempfile.gettempdir()) / "buynest-lambda"
+        self.pycache = base / "hot-reload" / "pycache"
+
+    def __bool__(self) -> bool:
+        return bool(self.directories)
+
+    def fingerprint(self) -> frozenset[tuple[str, int, int]]:
+        found: set[tuple[str, int, int]] = set()
+        for directory in self.directories:
+            for root, dirs, files in os.walk(directory):
+                dirs[:] = [name for name in dirs if name != "__pycache__" and not name.startswith(".")]
+                for name in files:
+                    path = os.path.join(root, name)
+                    with contextlib.suppress(OSError):
+                        stat = os.stat(path)
+                        found.add((path, stat.st_mtime_ns, stat.st_size))
+        return frozenset(found)
+
+    def forget_bytecode(self) -> None:
+        shutil.rmtree(self.pycache, ignore_errors=True)
+
+
 @dataclass(eq=False)
 class _RuntimeProcess:
     """One runtime process, the channel it talks through and the file its output goes to."""
@@ -194,6 +231,7 @@ class _RuntimeProcess:
     init_duration_ms: float | None = None
     init_output: str = ""
     cold_slot: _ColdSlot = field(default_factory=lambda: _ColdSlot(None))
+    sources: frozenset[tuple[str, int, int]] = frozenset()
     _output_offset: int = 0
 
     def alive(self) -> bool:
@@ -286,6 +324,7 @@ class HostRuntimeExecutor(RuntimeExecutor):
         self._server: RuntimeApiServer | None = None
         self._workdir: Path | None = None
         self._environment: dict[str, str] = {}
+        self._hot = _HotSources([])
 
     @property
     def _function_name(self) -> str:
@@ -299,6 +338,7 @@ class HostRuntimeExecutor(RuntimeExecutor):
         (self._workdir / "tmp").mkdir()
         self._server = RuntimeApiServer(self.id, self._new_channel())
         self._server.start()
+        self._hot = self._hot_sources()
         self._environment = self._build_environment(env_vars, python)
         with self._invoke_lock:
             self._launch()
@@ -331,6 +371,11 @@ class HostRuntimeExecutor(RuntimeExecutor):
         request_id = payload["invoke-id"]
         with self._invoke_lock:
             process = self._process
+            if process is not None and self._hot and process.sources != self._hot.fingerprint():
+                LOG.info("Code of %s changed: restarting environment %s", self._function_name, self.id)
+                self._discard(process)
+                self._hot.forget_bytecode()
+                process = None
             if process is None or (not process.alive() and process.init_failure is None):
                 process = self._launch()
             init_output, init_duration_ms = process.init_output, process.init_duration_ms
@@ -399,6 +444,13 @@ class HostRuntimeExecutor(RuntimeExecutor):
             return False
         return True
 
+    def _hot_sources(self) -> _HotSources:
+        function_config = self.function_version.config
+        codes = [function_config.code, *(layer.code for layer in function_config.layers)]
+        return _HotSources(
+            [Path(code.get_unzipped_code_location()) for code in codes if code is not None and code.is_hot_reloading()]
+        )
+
     def _new_channel(self) -> RuntimeChannel:
         return RuntimeChannel(LAMBDA_LIMITS_MAX_FUNCTION_PAYLOAD_SIZE_BYTES)
 
@@ -445,6 +497,8 @@ class HostRuntimeExecutor(RuntimeExecutor):
             if key not in user_environment and value:
                 environment[key] = value
         environment["PYTHONPATH"] = f"{user_python_path}{os.pathsep}{own_path}" if user_python_path else own_path
+        if self._hot:
+            environment["PYTHONPYCACHEPREFIX"] = str(self._hot.pycache)
         return environment
 
     def _launch(self) -> _RuntimeProcess:
@@ -454,6 +508,7 @@ class HostRuntimeExecutor(RuntimeExecutor):
         assert function_config.code is not None and function_config.handler
         channel = self._new_channel()
         output_path = self._workdir / "output.log"
+        sources = self._hot.fingerprint() if self._hot else frozenset()
         slot = _COLD_STARTS.admit(self._function_name)
         try:
             with self._state_lock:
@@ -470,7 +525,7 @@ class HostRuntimeExecutor(RuntimeExecutor):
                         stderr=subprocess.STDOUT,
                         start_new_session=True,
                     )
-                process = _RuntimeProcess(popen, channel, output_path, cold_slot=slot)
+                process = _RuntimeProcess(popen, channel, output_path, cold_slot=slot, sources=sources)
                 self._process = process
                 _LIVE_PROCESSES.add(process)
         except BaseException:

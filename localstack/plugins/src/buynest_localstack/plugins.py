@@ -63,3 +63,13 @@ def count_calls() -> None:
     from buynest_localstack.callcount import install
 
     install()
+
+
+@hooks.on_infra_start()  # type: ignore[untyped-decorator]
+def stop_cleanly() -> None:
+    """Lets SIGTERM stop LocalStack in a second or two instead of a SIGKILL after ``bin/stop``'s deadline."""
+    from buynest_localstack.shutdown import exit_when_stopped, stop_pollers_together, wake_loop_after_shutdown
+
+    stop_pollers_together()
+    wake_loop_after_shutdown()
+    exit_when_stopped()

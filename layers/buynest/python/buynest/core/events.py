@@ -20,6 +20,7 @@ from pydantic.alias_generators import to_camel
 from buynest.core.config import env_str
 from buynest.core.ids import new_id, now_iso
 from buynest.core.lazy import Lazy
+from buynest.core.observability import count_published
 
 EVENT_VERSION = 1
 MAX_ENTRIES_PER_CALL = 10
@@ -113,6 +114,7 @@ class EventBridgePublisher:
             if failed:
                 codes = sorted({r.get("ErrorCode", "?") for r in response.get("Entries", []) if r.get("ErrorCode")})
                 raise EventPublishError(f"{failed} of {len(chunk)} events refused by bus {self.bus_name}: {codes}")
+            count_published(chunk)
 
 
 class BusEvent(BaseModel):

@@ -19,6 +19,19 @@ def new_id() -> str:
     return "".join(reversed(chars))
 
 
+def created_ms(ulid: str) -> int | None:
+    """The creation time (ms since the epoch) that a ULID from :func:`new_id` carries; None if it is not one."""
+    if len(ulid) != 26:
+        return None
+    value = 0
+    for char in ulid[:10].upper():
+        digit = _CROCKFORD.find(char)
+        if digit < 0:
+            return None
+        value = value * 32 + digit
+    return value
+
+
 def utc_now() -> datetime:
     return datetime.now(UTC)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
+from typing import Any
 
 
 class Lazy[T]:
@@ -27,3 +28,14 @@ class Lazy[T]:
 
     def set(self, value: T | None) -> None:
         self._value = value
+
+
+def lazy_client(service: str) -> Lazy[Any]:
+    """A boto3 client of ``service``, created (and boto3 imported) on its first use."""
+
+    def build() -> Any:
+        import boto3
+
+        return boto3.client(service)  # type: ignore[call-overload]  # the stubs' overloads take literal names
+
+    return Lazy(build)

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from buynest.core.config import env_int, env_str
-from buynest.core.lazy import Lazy
+from buynest.core.lazy import Lazy, lazy_client
 from buynest.orders.domain import (
     IdempotencyInProgress,
     IdempotencyKeyReused,
@@ -54,24 +54,17 @@ class StepFunctionsWorkflow:
 
     def __init__(self, state_machine_arn: str) -> None:
         self._arn = state_machine_arn
-        self._client: Any = None
-
-    def _sfn(self) -> Any:
-        if self._client is None:
-            import boto3
-
-            self._client = boto3.client("stepfunctions")
-        return self._client
+        self._client = lazy_client("stepfunctions")
 
     def start(self, order: Order) -> None:
-        sfn, payload = self._sfn(), json.dumps(execution_input(order))
+        client, payload = self._client(), json.dumps(execution_input(order))
         try:
-            sfn.start_execution(stateMachineArn=self._arn, name=execution_name(order), input=payload)
-        except sfn.exceptions.ExecutionAlreadyExists:
+            client.start_execution(stateMachineArn=self._arn, name=execution_name(order), input=payload)
+        except client.exceptions.ExecutionAlreadyExists:
             return
 
     def state(self, order: Order) -> WorkflowState:
-        sfn = self._sfn()
+        sfn = self._client()
         arn = f"{self._arn.replace(':stateMachine:', ':execution:')}:{execution_name(order)}"
         try:
             status = sfn.describe_execution(executionArn=arn)["status"]

@@ -19,6 +19,7 @@ from pynamodb.expressions.update import Action
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, KeysOnlyProjection
 from pynamodb.models import Model
 
+from buynest.core.lazy import lazy_client
 from buynest.core.pagination import decode_cursor, encode_cursor
 from buynest.core.payment import TokenKind
 from buynest.orders.domain import (
@@ -309,13 +310,10 @@ class DynamoCatalog:
 
     def __init__(self, table_name: str) -> None:
         self._table_name = table_name
-        self._client: Any = None
+        self._client = lazy_client("dynamodb")
 
     def prices(self, product_ids: list[str]) -> dict[str, ProductSnapshot]:
-        if self._client is None:
-            import boto3
-
-            self._client = boto3.client("dynamodb")
+        client = self._client()
         keys = [{"productId": {"S": pid}} for pid in dict.fromkeys(product_ids)]
         request = {
             self._table_name: {
@@ -327,7 +325,7 @@ class DynamoCatalog:
         }
         found: dict[str, ProductSnapshot] = {}
         for _ in range(5):
-            resp = self._client.batch_get_item(RequestItems=request)
+            resp = client.batch_get_item(RequestItems=request)
             for row in resp.get("Responses", {}).get(self._table_name, []):
                 if "catalog" in row:  # a real product, not a saga record sharing the table
                     pid = row["productId"]["S"]

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from buynest.core.lazy import lazy_client
 from buynest.stats.messages import OrderSettled
 
 TOTALS = "TOTALS"
@@ -17,15 +18,12 @@ class DynamoStatsStore:
 
     def __init__(self, table_name: str, client: Any = None) -> None:
         self._table = table_name
-        self._client = client
+        self._client = lazy_client("dynamodb")
+        self._client.set(client)
 
     @property
     def client(self) -> Any:
-        if self._client is None:
-            import boto3
-
-            self._client = boto3.client("dynamodb")
-        return self._client
+        return self._client()
 
     def apply(self, kind: str, order: OrderSettled) -> bool:
         """Count one settled order once; False when this event was counted before."""
