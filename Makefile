@@ -41,7 +41,7 @@ endef
 include localstack/local.mk
 include tests/browser/browser.mk
 
-.PHONY: help uv deps first-run dev invoke validate up down url admin seed redrive bench load events openapi fuzz test test-unit test-integration test-e2e test-browser browser-deps test-localstack lint fmt logs deploy deploy-aws status clean python lock mail
+.PHONY: help uv deps first-run dev invoke validate up down url admin seed redrive bench load events openapi fuzz test test-unit test-integration test-e2e test-browser browser-deps test-localstack lint fmt logs deploy deploy-aws status clean python lock mail screenshots
 
 help: ## this list
 	@grep -hE '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'

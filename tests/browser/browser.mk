@@ -10,6 +10,8 @@ export BUYNEST_AXE_JS := $(AXE_DIR)/axe.min.js
 
 $(CHROMIUM) $(KOREAN_FONT):
 	@echo "==> chromium and a Korean font (apt)"
+	@command -v apt-get >/dev/null || { echo "install Chromium (at $(CHROMIUM)) and a Korean font (Nanum Gothic at" \
+		"$(KOREAN_FONT)) with your system's package manager, then run make test-browser again" >&2; exit 1; }
 	@apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-nanum >/dev/null
 
 $(BUYNEST_AXE_JS):
@@ -23,3 +25,6 @@ browser-deps: $(CHROMIUM) $(KOREAN_FONT) $(BUYNEST_AXE_JS)
 
 test-browser: up browser-deps ## the storefront in a real browser (chromium + Playwright): journeys, axe-core, page weight
 	@$(PY) -m pytest -q tests/browser
+
+screenshots: up browser-deps ## the browser suite, also refreshing the README's pictures in docs/screenshots
+	@BUYNEST_README_SCREENSHOTS=1 $(PY) -m pytest -q tests/browser

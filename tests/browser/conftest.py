@@ -122,10 +122,13 @@ def axe_violations(page: Page) -> list[dict[str, Any]]:
 
 
 def screenshot(page: Page, name: str) -> None:
-    """Full-size PNG under .local/screenshots; a small copy (64 colours) for the README."""
+    """Full-size PNG under .local/screenshots; with ``BUYNEST_README_SCREENSHOTS=1`` (``make screenshots``) also a
+    small copy (64 colours) for the README in docs/screenshots, so an ordinary test run leaves the tree as it was."""
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     png = page.screenshot(full_page=False)
     (SCREENSHOTS / f"{name}.png").write_bytes(png)
+    if os.environ.get("BUYNEST_README_SCREENSHOTS") != "1":
+        return
     README_SHOTS.mkdir(parents=True, exist_ok=True)
     image = Image.open(io.BytesIO(png)).convert("RGB")
     image.quantize(colors=64).save(README_SHOTS / f"{name}.png", optimize=True)
