@@ -27,12 +27,12 @@ from pynamodb.models import Model
 from pynamodb.transactions import TransactWrite
 
 from buynest.cart.domain import Cart, CartChanged, CartLine, CatalogUnavailable, ProductView
+from buynest.core.dynamo import CONDITION_FAILED, reason_codes
 from buynest.core.retry import Backoff
 
 CART_PREFIX = "CART#"
 APPLIED_PREFIX = "APPLIED#"
 MARKER_TTL = timedelta(days=90)
-CONDITION_FAILED = "ConditionalCheckFailed"
 MAX_KEYS_PER_BATCH = 100
 
 
@@ -120,8 +120,7 @@ class DynamoCartRepository:
                     tx.condition_check(CartItem, CART_PREFIX + cart.user_id, condition=same)
                     tx.save(marker, condition=AppliedOrderItem.pk.does_not_exist())
         except TransactWriteError as exc:
-            codes = [r.code if r else None for r in exc.cancellation_reasons] + [None, None]
-            if codes[0 if changed else 1] == CONDITION_FAILED:
+            if reason_codes(exc, 2)[0 if changed else 1] == CONDITION_FAILED:
                 return False
             raise CartChanged(f"cart of {cart.user_id} changed") from exc  # version moved, or a conflict
         return True

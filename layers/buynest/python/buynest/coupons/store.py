@@ -25,6 +25,7 @@ from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, KeysOnlyProjec
 from pynamodb.models import Model
 from pynamodb.transactions import TransactWrite
 
+from buynest.core.dynamo import CONDITION_FAILED, RETRYABLE_ERRORS, RETRYABLE_REASONS, reason_codes
 from buynest.core.pagination import decode_cursor, encode_cursor
 from buynest.coupons.domain import (
     AlreadyIssued,
@@ -48,11 +49,6 @@ LIST_KEY = "CAMPAIGN"
 SWEEP_DUE = "DUE"
 SWEEP_PAGE = 100
 RETENTION_SECONDS = 30 * 24 * 3600
-CONDITION_FAILED = "ConditionalCheckFailed"
-RETRYABLE_REASONS = frozenset({"TransactionConflict", "ThrottlingError", "ProvisionedThroughputExceeded"})
-RETRYABLE_ERRORS = frozenset(
-    {"TransactionConflictException", "TransactionInProgressException", "ThrottlingException", "RequestLimitExceeded"}
-)
 
 
 def _campaign_pk(code: str) -> str:
@@ -257,11 +253,6 @@ def _is_condition_failure(exc: PutError | UpdateError) -> bool:
     return exc.cause_response_code == "ConditionalCheckFailedException"
 
 
-def _reason_codes(exc: TransactWriteError, size: int) -> list[str | None]:
-    codes: list[str | None] = [r.code if r else None for r in exc.cancellation_reasons]
-    return (codes + [None] * size)[:size]
-
-
 def _checked_cursor(cursor: str | None, key_names: frozenset[str], fixed: dict[str, str]) -> dict[str, Any] | None:
     """A decoded cursor whose fixed key parts match this list (a cursor of another list or customer is a 400, not
     a database error)."""
@@ -361,7 +352,7 @@ class DynamoCouponRepository:
         """What a cancelled issue means, from its reasons (items in pynamodb's order: the put, then the update)."""
         if exc.cause_response_code in RETRYABLE_ERRORS:
             return IssueContention(f"issue of {code} was not applied: {exc.cause_response_code}")
-        coupon_reason, campaign_reason = _reason_codes(exc, 2)
+        coupon_reason, campaign_reason = reason_codes(exc, 2)
         if coupon_reason == CONDITION_FAILED:
             return AlreadyIssued(f"you already have coupon {code}")
         if campaign_reason == CONDITION_FAILED:
@@ -425,7 +416,7 @@ class DynamoCouponRepository:
                     & (CouponItem.expiresEpoch > now),
                 )
         except TransactWriteError as exc:
-            hold_reason, coupon_reason = _reason_codes(exc, 2)
+            hold_reason, coupon_reason = reason_codes(exc, 2)
             if hold_reason == CONDITION_FAILED:
                 stored = self.get_hold(hold.order_id)
                 if stored is not None:

@@ -23,6 +23,7 @@ from pynamodb.indexes import AllProjection, LocalSecondaryIndex
 from pynamodb.models import Model
 from pynamodb.transactions import TransactWrite
 
+from buynest.core.dynamo import CONDITION_FAILED
 from buynest.core.pagination import decode_cursor, encode_cursor
 from buynest.products.search import Indexed, SearchPlan, SearchSort
 from buynest.products.search_service import IndexState, SearchPage
@@ -31,7 +32,6 @@ from buynest.products.store import RESERVATION_PREFIX
 STATE = "state"
 MAX_TX = 100
 MAX_READS_PER_PAGE = 500
-CONDITION_FAILED = "ConditionalCheckFailed"
 
 
 class ByNewest(LocalSecondaryIndex["PostingItem"]):

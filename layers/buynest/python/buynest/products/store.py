@@ -19,6 +19,7 @@ from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.models import Model
 from pynamodb.transactions import TransactWrite
 
+from buynest.core.dynamo import CONDITION_FAILED, contention, reason_codes
 from buynest.core.pagination import decode_cursor, encode_cursor
 from buynest.products.domain import Product, ProductImage, ProductNotFound
 from buynest.products.saga import (
@@ -38,11 +39,6 @@ from buynest.products.saga import (
 
 CATALOG = "catalog"
 RESERVATION_PREFIX = "RESERVATION#"
-CONDITION_FAILED = "ConditionalCheckFailed"
-RETRYABLE_REASONS = frozenset({"TransactionConflict", "ThrottlingError", "ProvisionedThroughputExceeded"})
-RETRYABLE_ERRORS = frozenset(
-    {"TransactionConflictException", "TransactionInProgressException", "ThrottlingException", "RequestLimitExceeded"}
-)
 
 
 class ByCreated(GlobalSecondaryIndex["ProductItem"]):
@@ -259,15 +255,6 @@ def _to_reservation(item: StockReservationItem) -> Reservation:
     )
 
 
-def _reason_codes(exc: TransactWriteError, size: int) -> list[str | None]:
-    codes: list[str | None] = [r.code if r else None for r in exc.cancellation_reasons]
-    return (codes + [None] * size)[:size]
-
-
-def _contention(exc: TransactWriteError, codes: list[str | None]) -> bool:
-    return exc.cause_response_code in RETRYABLE_ERRORS or any(code in RETRYABLE_REASONS for code in codes)
-
-
 class DynamoStockLedger:
     """StockLedger on the products table. Reserving is one TransactWriteItems (the record, put if absent, and
     ``stock = stock - q`` per product on ``attribute_exists(productId) AND stock >= q``); releasing is one too (the
@@ -293,13 +280,13 @@ class DynamoStockLedger:
                         condition=ProductItem.productId.exists() & (ProductItem.stock >= line.quantity),
                     )
         except TransactWriteError as exc:
-            record_code, *line_codes = _reason_codes(exc, 1 + len(reservation.lines))
+            record_code, *line_codes = reason_codes(exc, 1 + len(reservation.lines))
             if record_code == CONDITION_FAILED:
                 return AlreadyDecided()
             short = [line for line, code in zip(reservation.lines, line_codes, strict=True) if code == CONDITION_FAILED]
             if short:
                 return Short(short[0].product_id)
-            if _contention(exc, [record_code, *line_codes]):
+            if contention(exc, [record_code, *line_codes]):
                 raise StockContention(f"reservation for order {reservation.order_id} lost a conflict") from exc
             raise
         return Reserved()
@@ -356,7 +343,7 @@ class DynamoStockLedger:
                         condition=ProductItem.productId.exists(),
                     )
         except TransactWriteError as exc:
-            record_code, *line_codes = _reason_codes(exc, 1 + len(lines))
+            record_code, *line_codes = reason_codes(exc, 1 + len(lines))
             if record_code == CONDITION_FAILED:
                 return NotHeld()
             gone = frozenset(
@@ -364,7 +351,7 @@ class DynamoStockLedger:
             )
             if gone:
                 return ProductsGone(gone)
-            if _contention(exc, [record_code, *line_codes]):
+            if contention(exc, [record_code, *line_codes]):
                 raise StockContention(f"release for order {order_id} lost a conflict") from exc
             raise
         return Released()

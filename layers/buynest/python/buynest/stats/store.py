@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from buynest.core.dynamo import CONDITION_FAILED
 from buynest.core.lazy import lazy_client
 from buynest.stats.messages import OrderSettled
 
@@ -59,7 +60,7 @@ class DynamoStatsStore:
             self.client.transact_write_items(TransactItems=items)
         except self.client.exceptions.TransactionCanceledException as exc:
             reasons = [r.get("Code") for r in exc.response.get("CancellationReasons", [])]
-            if reasons and reasons[0] == "ConditionalCheckFailed":
+            if reasons and reasons[0] == CONDITION_FAILED:
                 return False
             raise
         return True

@@ -9,6 +9,7 @@ from pynamodb.exceptions import DoesNotExist, TransactWriteError
 from pynamodb.models import Model
 from pynamodb.transactions import TransactWrite
 
+from buynest.core.dynamo import CONDITION_FAILED, reason_codes
 from buynest.users.address import Address
 from buynest.users.domain import UserNotFound
 
@@ -76,7 +77,6 @@ class DynamoAddressBook:
                 tx.condition_check(_UserKey, USER_PREFIX + user_id, condition=_UserKey.pk.exists())
                 tx.save(item)
         except TransactWriteError as exc:
-            codes = [r.code if r else None for r in exc.cancellation_reasons]
-            if codes and codes[0] == "ConditionalCheckFailed":
+            if reason_codes(exc, 1) == [CONDITION_FAILED]:
                 raise UserNotFound("user no longer exists") from exc
             raise

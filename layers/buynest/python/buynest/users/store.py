@@ -14,6 +14,7 @@ from pynamodb.expressions.update import Action
 from pynamodb.models import Model
 from pynamodb.transactions import TransactWrite
 
+from buynest.core.dynamo import CONDITION_FAILED, contention, reason_codes
 from buynest.users.domain import (
     LOCKOUT_THRESHOLD,
     LOCKOUT_WINDOW_SECONDS,
@@ -40,11 +41,6 @@ from buynest.users.saga import (
     ReserveResult,
 )
 
-CONDITION_FAILED = "ConditionalCheckFailed"
-RETRYABLE_REASONS = frozenset({"TransactionConflict", "ThrottlingError", "ProvisionedThroughputExceeded"})
-RETRYABLE_ERRORS = frozenset(
-    {"TransactionConflictException", "TransactionInProgressException", "ThrottlingException", "RequestLimitExceeded"}
-)
 HOLD_PREFIXES = {HoldKind.SPEND: "POINTS#", HoldKind.EARN: "EARN#"}
 
 
@@ -115,8 +111,7 @@ class DynamoUserRepository:
                 tx.save(guard, condition=UserItem.pk.does_not_exist())
                 tx.save(item, condition=UserItem.pk.does_not_exist())
         except TransactWriteError as exc:
-            reasons = [r.code if r else None for r in (exc.cancellation_reasons or [])]
-            if reasons and reasons[0] == "ConditionalCheckFailed":
+            if reason_codes(exc, 1) == [CONDITION_FAILED]:
                 raise EmailTaken("an account with this email already exists") from exc
             raise
 
@@ -251,15 +246,6 @@ def _to_hold(kind: HoldKind, item: PointsHoldItem) -> PointsHold:
     )
 
 
-def _reason_codes(exc: TransactWriteError, size: int) -> list[str | None]:
-    codes: list[str | None] = [r.code if r else None for r in exc.cancellation_reasons]
-    return (codes + [None] * size)[:size]
-
-
-def _contention(exc: TransactWriteError, codes: list[str | None]) -> bool:
-    return exc.cause_response_code in RETRYABLE_ERRORS or any(code in RETRYABLE_REASONS for code in codes)
-
-
 class DynamoPointsLedger:
     """PointsLedger on the users table. Holding points is one TransactWriteItems (the record, put if absent, and
     ``points = points - n`` on ``points >= n``); every later move is one too (the record's state change, conditioned
@@ -281,12 +267,12 @@ class DynamoPointsLedger:
                     condition=UserItem.pk.exists() & (UserItem.points >= hold.amount),
                 )
         except TransactWriteError as exc:
-            hold_code, user_code = _reason_codes(exc, 2)
+            hold_code, user_code = reason_codes(exc, 2)
             if hold_code == CONDITION_FAILED:
                 return AlreadyDecided()
             if user_code == CONDITION_FAILED:
                 return Insufficient()
-            if _contention(exc, [hold_code, user_code]):
+            if contention(exc, [hold_code, user_code]):
                 raise PointsContention(f"points hold for order {hold.order_id} lost a conflict") from exc
             raise
         return Reserved()
@@ -349,12 +335,12 @@ class DynamoPointsLedger:
                         condition=UserItem.pk.exists(),
                     )
         except TransactWriteError as exc:
-            hold_code, user_code = _reason_codes(exc, 2)
+            hold_code, user_code = reason_codes(exc, 2)
             if hold_code == CONDITION_FAILED:
                 return Refused()
             if user_code == CONDITION_FAILED:
                 return OwnerMissing()
-            if _contention(exc, [hold_code, user_code]):
+            if contention(exc, [hold_code, user_code]):
                 raise PointsContention(f"points move for order {move.order_id} lost a conflict") from exc
             raise
         return Moved()
