@@ -11,6 +11,8 @@ import pytest
 
 from buynest.core.events import EventBridgePublisher, make_event, set_events_client
 from buynest.core.ids import created_ms, new_id
+from buynest.orders.runtime import set_order_service
+from tests.conftest import FakeContext, load_handler
 from tests.template import template
 from tests.unit.test_coupons_events import FakeEventsClient
 
@@ -25,7 +27,8 @@ def published() -> Iterator[FakeEventsClient]:
 
 
 def _emitted(capsys: pytest.CaptureFixture[str]) -> list[dict[str, Any]]:
-    """The metric lines (CloudWatch embedded metric format) printed so far: name, value, dimensions."""
+    """The metric lines (CloudWatch embedded metric format) printed so far: name, value, dimensions (the service
+    dimension apart), namespace and service."""
     found = []
     for line in capsys.readouterr().out.splitlines():
         if not line.startswith("{") or "_aws" not in line:
@@ -34,13 +37,15 @@ def _emitted(capsys: pytest.CaptureFixture[str]) -> list[dict[str, Any]]:
         directive = document["_aws"]["CloudWatchMetrics"][0]
         for metric in directive["Metrics"]:
             dimensions = {key: document[key] for group in directive["Dimensions"] for key in group}
-            dimensions.pop("service", None)
+            service = dimensions.pop("service", None)
             value = document[metric["Name"]]
             found.append(
                 {
                     "name": metric["Name"],
                     "value": value[0] if isinstance(value, list) else value,
                     "dimensions": dimensions,
+                    "namespace": directive["Namespace"],
+                    "service": service,
                 }
             )
     return found
@@ -81,6 +86,28 @@ def test_a_rejected_image_is_counted_a_ready_one_is_not(
         ]
     )
     assert [m["name"] for m in _emitted(capsys)] == ["ImagesRejected"]
+
+
+class _SweepingService:
+    def sweep(self, timeout: int | None) -> dict[str, int]:
+        return {"timedOut": 3, "workflowsStarted": 1, "needsOperator": 1}
+
+
+def test_the_sweeper_emits_how_many_orders_it_had_to_end(capsys: pytest.CaptureFixture[str]) -> None:
+    """Guards the alarm on swept orders (OrdersTimedOutAlarm in template.yaml): without the metric it could never
+    fire."""
+    set_order_service(_SweepingService())  # type: ignore[arg-type]
+    try:
+        result = load_handler("orders/sweep_orders").handler({}, FakeContext())
+    finally:
+        set_order_service(None)
+    assert result["timedOut"] == 3
+    emitted = {m["name"]: m for m in _emitted(capsys)}
+    assert "OrdersTimedOut" in emitted, "no OrdersTimedOut metric was printed"
+    assert emitted["OrdersTimedOut"]["value"] == 3
+    assert emitted["OrdersTimedOut"]["namespace"] == "Buynest"
+    assert emitted["OrdersTimedOut"]["service"] is not None  # the template names the sweeper's service "orders"
+    assert emitted["OrdersNeedingOperator"]["value"] == 1
 
 
 def test_created_ms_reads_the_time_of_a_ulid() -> None:
