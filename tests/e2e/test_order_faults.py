@@ -11,6 +11,7 @@ import pytest
 
 from tests.e2e.conftest import Api, aws_client, wait_for
 from tests.e2e.test_orders import coupon_for, coupon_status, final, order, stock
+from tests.unit.coupon_fakes import bus_event
 
 
 def physical_id(outputs: dict[str, str], logical_id: str) -> str:
@@ -38,6 +39,25 @@ def stock_owner_down(outputs: dict[str, str]) -> Iterator[Callable[[], None]]:
     (mapping,) = lam.list_event_source_mappings(FunctionName=function)["EventSourceMappings"]
     lam.update_event_source_mapping(UUID=mapping["UUID"], Enabled=False)
     wait_for(lambda: lam.get_event_source_mapping(UUID=mapping["UUID"])["State"] == "Disabled", what="consumer stopped")
+    # LocalStack reports "Disabled" at once, from the new (stopped) poller, while the old one may still finish a
+    # poll: it could take the order's OrderCreated (seen in CI: the order was CONFIRMED). A probe message that we
+    # receive back ourselves proves no poller reads the queue any more; one the old poller took (an event from a
+    # source no consumer trusts, which it drops) is replaced by another.
+    sqs, queue = aws_client(outputs, "sqs"), outputs["ProductsOrderEventsQueueUrl"]
+
+    def probe_comes_back() -> bool:
+        probe = bus_event("FaultTestProbe", {}, source="buynest.tests")
+        sqs.send_message(QueueUrl=queue, MessageBody=json.dumps(probe))
+        for message in sqs.receive_message(QueueUrl=queue, MaxNumberOfMessages=10, WaitTimeSeconds=2).get(
+            "Messages", []
+        ):
+            if json.loads(message["Body"]).get("id") == probe["id"]:
+                sqs.delete_message(QueueUrl=queue, ReceiptHandle=message["ReceiptHandle"])
+                return True
+            sqs.change_message_visibility(QueueUrl=queue, ReceiptHandle=message["ReceiptHandle"], VisibilityTimeout=0)
+        return False
+
+    wait_for(probe_comes_back, timeout=60, what="no poller left reading the stock owner's queue")
     restored = False
 
     def restore() -> None:
