@@ -2,16 +2,21 @@
 README that lists them — from the producers' own Pydantic models. ``--check`` writes nothing and exits 1 when the
 files on disk differ from what it would write (tests/unit/test_event_contracts.py runs the same comparison).
 
-The registry below is the list of events: each event's schema comes from the model its producer publishes (never
-from a consumer's tolerant reading model), with the envelope of ``buynest.core.events``. Samples use fixed ids and
-times, so the output is the same on every run. The consumers column of the README is read from template.yaml's bus
+The events are the producers' own models: every ``EventModel`` that names an event (``event=``, ``source=``) in the
+messages module of the service its source names (never a consumer's tolerant reading model); its schema is that
+model inside the envelope of ``buynest.core.events``. Each needs one sample below (fixed ids and times, so the
+output is the same on every run). The consumers column of the README is read from template.yaml's bus
 rules, so it says what is actually routed where."""
 
 from __future__ import annotations
 
 import argparse
 import hashlib
+import importlib
+import importlib.util
+import inspect
 import json
+import pkgutil
 import re
 import sys
 from collections.abc import Mapping, Sequence
@@ -26,7 +31,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "layers" / "buyn
 import yaml
 from pydantic import BaseModel
 
-from buynest.core.events import EVENT_VERSION, EventEnvelope, EventMetadata, EventModel
+import buynest
+from buynest.core.events import EventEnvelope, EventMetadata, EventModel
 from buynest.coupons import messages as coupons
 from buynest.images import messages as images
 from buynest.orders import messages as orders
@@ -42,21 +48,49 @@ BUS = "EventBus"
 
 
 @dataclass(frozen=True, eq=False)
-class Event:
-    """One event on the bus: its ``detail-type``, ``source``, the producer's model of ``data``, the module (and the
-    functions) that publish it, and a realistic sample of ``data`` with the metadata it would carry (a fresh-looking
-    ULID as its id unless the producer derives one)."""
+class Sample:
+    """A realistic ``data`` of one event, the module (and the functions) that publish it, and the metadata it would
+    carry (a fresh-looking ULID as its id unless the producer derives one)."""
 
-    detail_type: str
-    source: str
-    model: type[EventModel]
+    data: EventModel
     producer: str
     published_by: tuple[str, ...]
-    sample: EventModel
     correlation_id: str
     occurred_at: str
     event_id: str | None = None
-    version: int = EVENT_VERSION
+
+
+@dataclass(frozen=True, eq=False)
+class Event:
+    """One event on the bus: the producer's model of its ``data`` (which names its ``detail-type``, ``source`` and
+    version) and its sample."""
+
+    model: type[EventModel]
+    example: Sample
+
+    @property
+    def detail_type(self) -> str:
+        return self.model.detail_type
+
+    @property
+    def source(self) -> str:
+        return self.model.event_source
+
+    @property
+    def version(self) -> int:
+        return self.model.event_version
+
+    @property
+    def producer(self) -> str:
+        return self.example.producer
+
+    @property
+    def published_by(self) -> tuple[str, ...]:
+        return self.example.published_by
+
+    @property
+    def sample(self) -> EventModel:
+        return self.example.data
 
     @property
     def schema_file(self) -> str:
@@ -72,11 +106,12 @@ class Event:
 
     def sample_detail(self) -> dict[str, Any]:
         """The sample as the ``detail`` of a bus event: the contract's envelope around the producer's model."""
+        example = self.example
         metadata = EventMetadata(
-            event_id=self.event_id or _ulid(self.occurred_at, f"event:{self.detail_type}"),
+            event_id=example.event_id or _ulid(example.occurred_at, f"event:{self.detail_type}"),
             event_version=self.version,
-            correlation_id=self.correlation_id,
-            occurred_at=self.occurred_at,
+            correlation_id=example.correlation_id,
+            occurred_at=example.occurred_at,
         )
         envelope: Any = EventEnvelope[self.model]  # type: ignore[name-defined]
         detail: dict[str, Any] = envelope(metadata=metadata, data=self.sample).wire()
@@ -130,28 +165,24 @@ BALANCE_AFTER_CONFIRM = 10_000 - POINTS_TO_USE + POINTS_EARNED
 FAILED_LINES = [orders.OrderLine(product_id=APRON, quantity=40, unit_price=29_000, name="Linen Apron")]
 
 
-def _order_event(detail_type: str, model: type[EventModel], sample: EventModel, order_id: str, at: str) -> Event:
+def _order_event(sample: EventModel, order_id: str, at: str) -> Sample:
     """An event of the orders outbox: its id is derived from the order (``<orderId>-<detailType>``) and the order id
     is the flow's correlation id, as ``buynest.orders.service`` makes them."""
-    return Event(
-        detail_type=detail_type,
-        source=orders.SOURCE,
-        model=model,
+    detail_type = sample.detail_type
+    return Sample(
+        data=sample,
         producer="buynest.orders.service",
         published_by=("functions/orders/publish_events.py", "functions/orders/on_reply.py")
         if detail_type == "OrderFailed"
         else ("functions/orders/publish_events.py",),
-        sample=sample,
         event_id=f"{order_id}-{detail_type}",
         correlation_id=order_id,
         occurred_at=at,
     )
 
 
-EVENTS: tuple[Event, ...] = (
+SAMPLES: tuple[Sample, ...] = (
     _order_event(
-        "OrderCreated",
-        orders.OrderCreated,
         orders.OrderCreated(
             order_id=ORDER,
             user_id=USER,
@@ -163,99 +194,70 @@ EVENTS: tuple[Event, ...] = (
         ORDER,
         _at("10:00:00"),
     ),
-    Event(
-        detail_type="StockReserved",
-        source=products.SOURCE,
-        model=products.StockReserved,
+    Sample(
         producer="buynest.products.saga",
         published_by=("functions/products/on_order_event.py",),
-        sample=products.StockReserved(order_id=ORDER),
+        data=products.StockReserved(order_id=ORDER),
         correlation_id=ORDER,
         occurred_at=_at("10:00:01"),
     ),
-    Event(
-        detail_type="StockRejected",
-        source=products.SOURCE,
-        model=products.StockRejected,
+    Sample(
         producer="buynest.products.saga",
         published_by=("functions/products/on_order_event.py",),
-        sample=products.StockRejected(order_id=FAILED_ORDER, reason=products.OUT_OF_STOCK, product_id=APRON),
+        data=products.StockRejected(order_id=FAILED_ORDER, reason=products.OUT_OF_STOCK, product_id=APRON),
         correlation_id=FAILED_ORDER,
         occurred_at=_at("11:30:01"),
     ),
-    Event(
-        detail_type="CouponReserved",
-        source=coupons.SOURCE,
-        model=coupons.CouponReserved,
+    Sample(
         producer="buynest.coupons.service",
         published_by=("functions/coupons/on_order_event.py",),
-        sample=coupons.CouponReserved(order_id=ORDER, coupon_id=COUPON, discount=DISCOUNT),
+        data=coupons.CouponReserved(order_id=ORDER, coupon_id=COUPON, discount=DISCOUNT),
         correlation_id=ORDER,
         occurred_at=_at("10:00:01"),
     ),
-    Event(
-        detail_type="CouponRejected",
-        source=coupons.SOURCE,
-        model=coupons.CouponRejected,
+    Sample(
         producer="buynest.coupons.service",
         published_by=("functions/coupons/on_order_event.py",),
-        sample=coupons.CouponRejected(order_id=FAILED_ORDER, coupon_id=COUPON, reason="COUPON_ALREADY_USED"),
+        data=coupons.CouponRejected(order_id=FAILED_ORDER, coupon_id=COUPON, reason="COUPON_ALREADY_USED"),
         correlation_id=FAILED_ORDER,
         occurred_at=_at("11:30:01"),
     ),
-    Event(
-        detail_type="PointsReserved",
-        source=users.SOURCE,
-        model=users.PointsReserved,
+    Sample(
         producer="buynest.users.saga",
         published_by=("functions/users/on_order_event.py",),
-        sample=users.PointsReserved(order_id=ORDER, points=POINTS_TO_USE),
+        data=users.PointsReserved(order_id=ORDER, points=POINTS_TO_USE),
         correlation_id=ORDER,
         occurred_at=_at("10:00:01"),
     ),
-    Event(
-        detail_type="PointsRejected",
-        source=users.SOURCE,
-        model=users.PointsRejected,
+    Sample(
         producer="buynest.users.saga",
         published_by=("functions/users/on_order_event.py",),
-        sample=users.PointsRejected(order_id=FAILED_ORDER, reason=users.INSUFFICIENT_POINTS),
+        data=users.PointsRejected(order_id=FAILED_ORDER, reason=users.INSUFFICIENT_POINTS),
         correlation_id=FAILED_ORDER,
         occurred_at=_at("11:30:01"),
     ),
-    Event(
-        detail_type="PaymentCaptured",
-        source=payments.SOURCE,
-        model=payments.PaymentCaptured,
+    Sample(
         producer="buynest.payments.service",
         published_by=("functions/payments/capture.py",),
-        sample=payments.PaymentCaptured(order_id=ORDER, payment_id=PAYMENT, amount=TOTAL),
+        data=payments.PaymentCaptured(order_id=ORDER, payment_id=PAYMENT, amount=TOTAL),
         correlation_id=ORDER,
         occurred_at=_at("10:00:03"),
     ),
-    Event(
-        detail_type="PaymentFailed",
-        source=payments.SOURCE,
-        model=payments.PaymentFailed,
+    Sample(
         producer="buynest.payments.service",
         published_by=("functions/payments/record_failure.py",),
-        sample=payments.PaymentFailed(order_id=FAILED_ORDER, reason="PAYMENT_DECLINED"),
+        data=payments.PaymentFailed(order_id=FAILED_ORDER, reason="PAYMENT_DECLINED"),
         correlation_id=FAILED_ORDER,
         occurred_at=_at("11:30:03"),
     ),
-    Event(
-        detail_type="PaymentRefunded",
-        source=payments.SOURCE,
-        model=payments.PaymentRefunded,
+    Sample(
         producer="buynest.payments.service",
         published_by=("functions/payments/refund.py", "functions/payments/on_order_event.py"),
-        sample=payments.PaymentRefunded(order_id=ORDER, payment_id=PAYMENT, amount=TOTAL),
+        data=payments.PaymentRefunded(order_id=ORDER, payment_id=PAYMENT, amount=TOTAL),
         correlation_id=ORDER,
         occurred_at=_at("09:15:02", day=28),
     ),
     _order_event(
-        "OrderConfirmed",
-        orders.OrderConfirmed,
         orders.OrderConfirmed(
             order_id=ORDER,
             user_id=USER,
@@ -272,8 +274,6 @@ EVENTS: tuple[Event, ...] = (
         _at("10:00:04"),
     ),
     _order_event(
-        "OrderFailed",
-        orders.OrderFailed,
         orders.OrderFailed(
             order_id=FAILED_ORDER,
             user_id=USER,
@@ -286,8 +286,6 @@ EVENTS: tuple[Event, ...] = (
         _at("11:30:02"),
     ),
     _order_event(
-        "OrderCancelled",
-        orders.OrderCancelled,
         orders.OrderCancelled(
             order_id=ORDER,
             user_id=USER,
@@ -301,13 +299,10 @@ EVENTS: tuple[Event, ...] = (
         ORDER,
         _at("09:15:00", day=28),
     ),
-    Event(
-        detail_type="UserPointsUpdated",
-        source=users.SOURCE,
-        model=users.UserPointsUpdated,
+    Sample(
         producer="buynest.users.saga",
         published_by=("functions/users/on_order_event.py",),
-        sample=users.UserPointsUpdated(
+        data=users.UserPointsUpdated(
             user_id=USER,
             order_id=ORDER,
             delta=POINTS_EARNED,
@@ -317,29 +312,56 @@ EVENTS: tuple[Event, ...] = (
         correlation_id=ORDER,
         occurred_at=_at("10:00:05"),
     ),
-    Event(
-        detail_type=users.USER_SIGNED_UP,
-        source=users.SOURCE,
-        model=users.UserSignedUp,
+    Sample(
         producer="buynest.users.service",
         published_by=("functions/users/signup.py", "functions/users/make_admin.py"),
-        sample=users.UserSignedUp(user_id=USER, email="kim@example.com", name="Kim Minji"),
+        data=users.UserSignedUp(user_id=USER, email="kim@example.com", name="Kim Minji"),
         correlation_id=USER,
         event_id=f"signup-{USER}",
         occurred_at=_at("08:12:40", day=2),
     ),
-    Event(
-        detail_type=images.IMAGE_PROCESSED,
-        source=images.SOURCE,
-        model=images.ImageProcessed,
+    Sample(
         producer="buynest.images.service",
         published_by=("functions/images/process_image.py",),
-        sample=images.ImageProcessed(product_id=MUG, image_id=IMAGE, status="READY", width=1200, height=900),
+        data=images.ImageProcessed(product_id=MUG, image_id=IMAGE, status="READY", width=1200, height=900),
         correlation_id=IMAGE_UPLOAD_MESSAGE,
         occurred_at=_at("08:42:17", day=26),
     ),
 )
 
+
+def published_models() -> list[type[EventModel]]:
+    """Every producer's event models: the ``EventModel`` classes naming an event in ``buynest.<service>.messages``
+    whose source is that service's, in the order services and their modules define them."""
+    found = []
+    for info in pkgutil.iter_modules(buynest.__path__):
+        if not info.ispkg or importlib.util.find_spec(f"buynest.{info.name}.messages") is None:
+            continue
+        module = importlib.import_module(f"buynest.{info.name}.messages")
+        found += [
+            cls
+            for _, cls in inspect.getmembers(module, inspect.isclass)
+            if issubclass(cls, EventModel)
+            and cls.__module__ == module.__name__
+            and cls.detail_type
+            and cls.event_source == f"buynest.{info.name}"
+        ]
+    return sorted(found, key=lambda cls: (cls.__module__, inspect.getsourcelines(cls)[1]))
+
+
+def _events() -> tuple[Event, ...]:
+    samples = {type(sample.data): sample for sample in SAMPLES}
+    models = published_models()
+    unsampled = [model.detail_type for model in models if model not in samples]
+    unpublished = [model.__name__ for model in samples.keys() - set(models)]
+    if unsampled or unpublished:
+        raise SystemExit(
+            f"scripts/gen_events.py: events without a sample {unsampled}, samples of no event {unpublished}"
+        )
+    return tuple(Event(model, samples[model]) for model in models)
+
+
+EVENTS: tuple[Event, ...] = _events()
 BY_DETAIL_TYPE: Mapping[str, Event] = {event.detail_type: event for event in EVENTS}
 
 

@@ -7,22 +7,12 @@ from typing import Any
 from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from buynest.core.consumer import BusConsumer
-from buynest.core.events import BusEvent
+from buynest.core.consumer import saga_consumer
 from buynest.core.observability import logger, tracer
-from buynest.coupons.messages import TRUSTED_SOURCES, parse_order_event
+from buynest.coupons.messages import ORDER_EVENTS
 from buynest.coupons.runtime import coupon_saga
 
-
-def handle(event: BusEvent) -> None:
-    order_event = parse_order_event(event.detail_type, event.detail.data)
-    if order_event is None:
-        logger.info("ignored event", extra={"detailType": event.detail_type})
-        return
-    coupon_saga().handle(order_event, event.detail.metadata.correlation_id)
-
-
-consumer = BusConsumer(handle, TRUSTED_SOURCES)
+consumer = saga_consumer(ORDER_EVENTS, coupon_saga)
 
 
 @logger.inject_lambda_context(clear_state=True)

@@ -11,12 +11,12 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from buynest.core.consumer import BusConsumer, correlate
 from buynest.core.events import BusEvent
 from buynest.core.observability import logger, tracer
-from buynest.notifications.messages import TRUSTED_SOURCES, parse_event
+from buynest.notifications.messages import EVENTS
 from buynest.notifications.runtime import notification_service
 
 
 def handle(event: BusEvent) -> None:
-    parsed = parse_event(event.detail_type, event.detail.data)
+    parsed = EVENTS.parse(event.detail_type, event.detail.data)
     if parsed is None:
         logger.info("ignored event", extra={"source": event.source, "detailType": event.detail_type})
         return
@@ -27,7 +27,7 @@ def handle(event: BusEvent) -> None:
     logger.info("notification", extra={"detailType": event.detail_type, "outcome": outcome.value})
 
 
-consumer = BusConsumer(handle, TRUSTED_SOURCES)
+consumer = BusConsumer(handle, EVENTS.trusted)
 
 
 @logger.inject_lambda_context(clear_state=True)

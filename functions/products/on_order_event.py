@@ -7,23 +7,12 @@ from typing import Any
 from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from buynest.core.consumer import BusConsumer, correlate
-from buynest.core.events import BusEvent
+from buynest.core.consumer import saga_consumer
 from buynest.core.observability import logger, tracer
-from buynest.products.messages import TRUSTED_SOURCES, parse_order_event
+from buynest.products.messages import ORDER_EVENTS
 from buynest.products.runtime import stock_saga
 
-
-def handle(event: BusEvent) -> None:
-    order_event = parse_order_event(event.detail_type, event.detail.data)
-    if order_event is None:
-        logger.info("ignored event", extra={"source": event.source, "detailType": event.detail_type})
-        return
-    correlate(order_event.order_id)
-    stock_saga().handle(order_event, event.detail.metadata.correlation_id)
-
-
-consumer = BusConsumer(handle, TRUSTED_SOURCES)
+consumer = saga_consumer(ORDER_EVENTS, stock_saga)
 
 
 @logger.inject_lambda_context(clear_state=True)

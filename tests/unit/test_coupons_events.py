@@ -16,7 +16,7 @@ from buynest.core.events import (
     make_event,
     set_events_client,
 )
-from buynest.coupons.messages import CouponReserved, OrderCreated, parse_order_event
+from buynest.coupons.messages import ORDER_EVENTS, CouponReserved, OrderCreated
 from tests.unit.coupon_fakes import bus_event
 
 
@@ -89,8 +89,8 @@ def test_consumers_parse_the_envelope_and_ignore_added_fields() -> None:
     raw["detail"]["metadata"]["traceId"] = "extra"
     event = BusEvent.model_validate(raw)
     assert event.detail_type == "OrderCreated" and event.source == "buynest.orders"
-    parsed = parse_order_event(event.detail_type, event.detail.data)
+    parsed = ORDER_EVENTS.parse(event.detail_type, event.detail.data)
     assert parsed == OrderCreated(order_id="o1", user_id="u1", subtotal=100, coupon_id="c1")
-    assert parse_order_event("StockReserved", {}) is None
+    assert ORDER_EVENTS.parse("StockReserved", {}) is None
     envelope = EventEnvelope[dict[str, Any]].model_validate(raw["detail"])
     assert envelope.metadata.correlation_id == "corr-1"

@@ -80,9 +80,9 @@ AWAITED = frozenset({"OrderShipped"})
 # How each consumer (a handler of template.yaml, as gen_events names it) reads the data of a detail-type: the same
 # model and filter its handler uses; None means the handler ignores the event.
 READERS: dict[str, Reader] = {
-    "functions/coupons/on_order_event.py": coupon_messages.parse_order_event,
-    "functions/products/on_order_event.py": stock_messages.parse_order_event,
-    "functions/users/on_order_event.py": points_messages.parse_order_event,
+    "functions/coupons/on_order_event.py": coupon_messages.ORDER_EVENTS.parse,
+    "functions/products/on_order_event.py": stock_messages.ORDER_EVENTS.parse,
+    "functions/users/on_order_event.py": points_messages.ORDER_EVENTS.parse,
     "functions/payments/on_order_event.py": lambda detail_type, data: (
         payment_messages.OrderCancelled.model_validate(data)
         if detail_type == payment_messages.ORDER_CANCELLED
@@ -99,7 +99,7 @@ READERS: dict[str, Reader] = {
         if detail_type in order_messages.REPLY_PARTS
         else None
     ),
-    "functions/notifications/on_event.py": notification_messages.parse_event,
+    "functions/notifications/on_event.py": notification_messages.EVENTS.parse,
 }
 
 

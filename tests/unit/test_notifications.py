@@ -7,7 +7,7 @@ import pytest
 
 from buynest.notifications import domain
 from buynest.notifications.domain import Line, MailInProgress, Recipient, RecipientUnknown, won
-from buynest.notifications.messages import OrderConfirmed, OrderFailed, OrderShipped, UserSignedUp, parse_event
+from buynest.notifications.messages import EVENTS, OrderConfirmed, OrderFailed, OrderShipped, UserSignedUp
 from buynest.notifications.service import LEASE_SECONDS, NotificationService, Outcome
 from tests.unit.notification_fakes import FakeMailer, FakeNotificationStore
 
@@ -137,9 +137,9 @@ def test_sign_up_gives_the_address_and_an_unknown_customer_is_retried() -> None:
 
 
 def test_reads_the_shipped_event_by_its_announced_shape_and_ignores_others() -> None:
-    event = parse_event(
+    event = EVENTS.parse(
         "OrderShipped",
         {"orderId": "O1", "userId": "u1", "carrier": "CJ", "trackingNumber": "T1", "shippedAt": "2026-12-01T09:00:00Z"},
     )
     assert isinstance(event, OrderShipped) and event.tracking_number == "T1"
-    assert parse_event("OrderCreated", {"orderId": "O1"}) is None
+    assert EVENTS.parse("OrderCreated", {"orderId": "O1"}) is None

@@ -14,12 +14,12 @@ from moto.events.models import EventPattern
 
 from buynest.core.retry import Backoff
 from buynest.users.messages import (
+    ORDER_EVENTS,
     OrderCancelled,
     OrderConfirmed,
     OrderCreated,
     OrderFailed,
     UserPointsUpdated,
-    parse_order_event,
 )
 from buynest.users.runtime import set_points_saga
 from buynest.users.saga import HoldKind, HoldState, PointsSaga
@@ -253,7 +253,7 @@ def test_every_order_event_orders_publishes_is_understood() -> None:
         (orders.failed("o1", 100), OrderFailed),
         (orders.cancelled("o1", 100, 90, 10), OrderCancelled),
     ]:
-        parsed = parse_order_event(event["detail-type"], event["detail"]["data"])
+        parsed = ORDER_EVENTS.parse(event["detail-type"], event["detail"]["data"])
         assert isinstance(parsed, model) and (parsed.order_id, parsed.user_id) == ("o1", "u9")
 
 

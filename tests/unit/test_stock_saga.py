@@ -11,13 +11,13 @@ import pytest
 
 from buynest.core.retry import Backoff
 from buynest.products.messages import (
+    ORDER_EVENTS,
     OrderCancelled,
     OrderConfirmed,
     OrderCreated,
     OrderFailed,
     StockRejected,
     StockReserved,
-    parse_order_event,
 )
 from buynest.products.runtime import set_stock_saga
 from buynest.products.saga import Line, ReservationState, StockSaga, TooManyProducts, merge_lines
@@ -194,7 +194,7 @@ def test_every_order_event_orders_publishes_is_understood() -> None:
         (orders.failed("o1", 100), OrderFailed),
         (orders.cancelled("o1", 100, 100, 10), OrderCancelled),
     ]:
-        parsed = parse_order_event(event["detail-type"], event["detail"]["data"])
+        parsed = ORDER_EVENTS.parse(event["detail-type"], event["detail"]["data"])
         assert isinstance(parsed, model) and parsed.order_id == "o1"
 
 

@@ -22,7 +22,7 @@ import asyncio
 import os
 import threading
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import Any, Protocol
 
 from aws_lambda_powertools.utilities.batch import AsyncBatchProcessor, EventType, async_process_partial_response
 from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
@@ -30,13 +30,17 @@ from aws_lambda_powertools.utilities.parser.models import SqsRecordModel
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import Json
 
-from buynest.core.events import BusEvent
+from buynest.core.events import BusEvent, EventModel, EventReader
 from buynest.core.observability import logger
 
 WORKERS_ENV = "BUYNEST_CONSUMER_WORKERS"
 DEFAULT_WORKERS = 4
 
 Handle = Callable[[BusEvent], None]
+
+
+class Saga[E](Protocol):
+    def handle(self, event: E, correlation_id: str) -> None: ...
 
 
 class BusEventRecord(SqsRecordModel):
@@ -135,3 +139,18 @@ def _set_trace_entity(entity: Any) -> None:
 def correlate(correlation_id: str) -> None:
     """Log the rest of this record's handling under ``correlation_id`` (e.g. the order id)."""
     logger.thread_safe_append_keys(correlation_id=correlation_id)
+
+
+def saga_consumer[E: EventModel](reader: EventReader[E], saga: Callable[[], Saga[E]]) -> BusConsumer:
+    """The consumer of a service's part in the order saga: each trusted order event, read by ``reader``, goes to
+    ``saga()`` with the triggering event's correlation id; the rest of its handling logs under the order's id."""
+
+    def handle(event: BusEvent) -> None:
+        order_event = reader.parse(event.detail_type, event.detail.data)
+        if order_event is None:
+            logger.info("ignored event", extra={"source": event.source, "detailType": event.detail_type})
+            return
+        correlate(getattr(order_event, "order_id", None) or event.detail.metadata.correlation_id)
+        saga().handle(order_event, event.detail.metadata.correlation_id)
+
+    return BusConsumer(handle, reader.trusted)

@@ -12,7 +12,7 @@ import json
 import re
 from collections.abc import Mapping, Sequence
 from itertools import batched
-from typing import Any, Protocol
+from typing import Any, ClassVar, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic.alias_generators import to_camel
@@ -28,9 +28,9 @@ _SOURCE = re.compile(r"^buynest\.[a-z][a-z0-9-]*$")
 _DETAIL_TYPE = re.compile(r"^[A-Z][A-Za-z0-9]*$")
 
 
-class EventModel(BaseModel):
-    """Base of event payloads: camelCase on the wire, snake_case in Python; unknown fields are ignored so that a
-    producer may add fields without breaking its consumers."""
+class WireModel(BaseModel):
+    """camelCase on the wire, snake_case in Python; unknown fields are ignored so that a producer may add fields
+    without breaking its consumers."""
 
     model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, frozen=True, extra="ignore")
 
@@ -39,14 +39,34 @@ class EventModel(BaseModel):
         return self.model_dump(mode="json", by_alias=True)
 
 
-class EventMetadata(EventModel):
+class EventModel(WireModel):
+    """Base of event payloads. The model of a whole event's ``data`` names it: ``class StockReserved(EventModel,
+    event="StockReserved", source="buynest.products")`` is the ``data`` of that detail-type from that source, at
+    ``version`` (default 1). The producer's own model lives in the messages module of the service its source names;
+    a consumer's reading model names the same event and the one source it trusts. Parts of a payload name nothing."""
+
+    detail_type: ClassVar[str] = ""
+    event_source: ClassVar[str] = ""
+    event_version: ClassVar[int] = EVENT_VERSION
+
+    def __init_subclass__(cls, *, event: str = "", source: str = "", version: int = EVENT_VERSION, **kw: Any) -> None:
+        super().__init_subclass__(**kw)
+        if event:
+            if not _DETAIL_TYPE.match(event) or not _SOURCE.match(source):
+                raise ValueError(f"{cls.__name__}: event {event!r} needs a PascalCase name and a buynest.<x> source")
+            cls.detail_type = event
+            cls.event_source = source
+            cls.event_version = version
+
+
+class EventMetadata(WireModel):
     event_id: str = Field(min_length=1, max_length=128)
     event_version: int = Field(ge=1)
     correlation_id: str = Field(min_length=1, max_length=128)
     occurred_at: str = Field(min_length=1, max_length=64)
 
 
-class EventEnvelope[D](EventModel):
+class EventEnvelope[D](WireModel):
     """An event's ``detail``; ``D`` is the model of its ``data``."""
 
     metadata: EventMetadata
@@ -75,9 +95,36 @@ def make_event(
         correlation_id=correlation_id or new_id(),
         occurred_at=now_iso(),
     )
-    payload = data.wire() if isinstance(data, EventModel) else dict(data)
+    payload = data.wire() if isinstance(data, WireModel) else dict(data)
     detail = {"metadata": metadata.wire(), "data": payload}
     return {"Source": source, "DetailType": detail_type, "Detail": json.dumps(detail, separators=(",", ":"))}
+
+
+def event_of(data: EventModel, correlation_id: str | None = None, *, event_id: str | None = None) -> dict[str, Any]:
+    """The PutEvents entry of an event model: its source, detail-type and version are the model's own."""
+    if not data.detail_type:
+        raise ValueError(f"{type(data).__name__} is not the model of an event")
+    return make_event(
+        data.event_source, data.detail_type, data, correlation_id, event_version=data.event_version, event_id=event_id
+    )
+
+
+class EventReader[E: EventModel]:
+    """How a consumer reads the events it acts on: each model names its detail-type and the one source trusted to
+    send it. ``trusted`` feeds ``buynest.core.consumer.BusConsumer``; ``parse`` gives the ``data`` as its model, None
+    for a detail-type not read here. A malformed payload raises ``pydantic.ValidationError`` (the record fails and,
+    after retries, lands in the DLQ)."""
+
+    def __init__(self, *models: type[E]) -> None:
+        unnamed = [model.__name__ for model in models if not model.detail_type]
+        if unnamed:
+            raise ValueError(f"not event models: {unnamed}")
+        self.models: Mapping[str, type[E]] = {model.detail_type: model for model in models}
+        self.trusted: Mapping[str, str] = {model.detail_type: model.event_source for model in models}
+
+    def parse(self, detail_type: str, data: Mapping[str, Any]) -> E | None:
+        model = self.models.get(detail_type)
+        return model.model_validate(data) if model else None
 
 
 class EventPublisher(Protocol):

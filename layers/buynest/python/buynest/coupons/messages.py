@@ -3,12 +3,11 @@ bus envelope (``buynest.core.events``). Incoming models ignore fields they do no
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Annotated, Any
+from typing import Annotated
 
 from pydantic import Field
 
-from buynest.core.events import EventModel
+from buynest.core.events import EventModel, EventReader
 
 SOURCE = "buynest.coupons"
 ORDERS_SOURCE = "buynest.orders"
@@ -23,7 +22,7 @@ class OrderItem(EventModel):
     unit_price: Money
 
 
-class OrderCreated(EventModel):
+class OrderCreated(EventModel, event="OrderCreated", source=ORDERS_SOURCE):
     """A new order asks for its coupon (if any) to be checked and reserved."""
 
     order_id: Id
@@ -34,14 +33,14 @@ class OrderCreated(EventModel):
     points_to_use: Money = 0
 
 
-class OrderConfirmed(EventModel):
+class OrderConfirmed(EventModel, event="OrderConfirmed", source=ORDERS_SOURCE):
     """The order completed: the coupon it holds becomes USED."""
 
     order_id: Id
     coupon_id: Id | None = None
 
 
-class OrderFailed(EventModel):
+class OrderFailed(EventModel, event="OrderFailed", source=ORDERS_SOURCE):
     """The order ended without completing: the coupon it holds is given back."""
 
     order_id: Id
@@ -49,7 +48,7 @@ class OrderFailed(EventModel):
     reason: str | None = None
 
 
-class OrderCancelled(EventModel):
+class OrderCancelled(EventModel, event="OrderCancelled", source=ORDERS_SOURCE):
     """The customer cancelled (possibly a confirmed order): the coupon it holds or used is given back."""
 
     order_id: Id
@@ -58,25 +57,11 @@ class OrderCancelled(EventModel):
 
 OrderEvent = OrderCreated | OrderConfirmed | OrderFailed | OrderCancelled
 
-ORDER_EVENTS: dict[str, type[OrderEvent]] = {
-    "OrderCreated": OrderCreated,
-    "OrderConfirmed": OrderConfirmed,
-    "OrderFailed": OrderFailed,
-    "OrderCancelled": OrderCancelled,
-}
-
-# Each event this service acts on, and the only source trusted to send it (``buynest.core.consumer``).
-TRUSTED_SOURCES: Mapping[str, str] = dict.fromkeys(ORDER_EVENTS, ORDERS_SOURCE)
+# The order events this service acts on, each from the one source trusted to send it (``buynest.core.consumer``).
+ORDER_EVENTS: EventReader[OrderEvent] = EventReader(OrderCreated, OrderConfirmed, OrderFailed, OrderCancelled)
 
 
-def parse_order_event(detail_type: str, data: Mapping[str, Any]) -> OrderEvent | None:
-    """The ``data`` of an order event as its model; None for a detail-type this service does not act on. A
-    malformed payload raises ``pydantic.ValidationError`` (the record fails and, after retries, lands in the DLQ)."""
-    model = ORDER_EVENTS.get(detail_type)
-    return model.model_validate(data) if model else None
-
-
-class CouponReserved(EventModel):
+class CouponReserved(EventModel, event="CouponReserved", source=SOURCE):
     """Reply to ``OrderCreated``: the coupon is held for this order; ``discount`` (KRW) is what it takes off."""
 
     order_id: Id
@@ -84,7 +69,7 @@ class CouponReserved(EventModel):
     discount: Money
 
 
-class CouponRejected(EventModel):
+class CouponRejected(EventModel, event="CouponRejected", source=SOURCE):
     """Reply to ``OrderCreated``: the coupon cannot be used for this order (``reason`` is a ``RejectReason``)."""
 
     order_id: Id

@@ -17,7 +17,7 @@ IMAGE_PROCESSED = "ImageProcessed"
 Id = Annotated[str, Field(min_length=1, max_length=128)]
 
 
-class ImageProcessed(EventModel):
+class ImageProcessed(EventModel, event="ImageProcessed", source=SOURCE):
     """An uploaded image reached its final status: ``READY`` (with its size as displayed) or ``REJECTED`` (with the
     reason; the upload was deleted)."""
 

@@ -6,25 +6,17 @@ shippedAt}``)."""
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Annotated, Any
+from typing import Annotated
 
 from pydantic import Field
 
-from buynest.core.events import EventModel
+from buynest.core.events import EventModel, EventReader
 
 Id = Annotated[str, Field(min_length=1, max_length=128)]
 Money = Annotated[int, Field(ge=0)]
 
-USER_SIGNED_UP = "UserSignedUp"
-# What this service reads, each from the one service trusted to send it (core.consumer.BusConsumer drops the rest):
-# a forged OrderConfirmed must not mail a customer, nor a forged UserSignedUp redirect their mail.
-TRUSTED_SOURCES: Mapping[str, str] = {
-    USER_SIGNED_UP: "buynest.users",
-    **dict.fromkeys(("OrderConfirmed", "OrderFailed", "OrderCancelled", "OrderShipped"), "buynest.orders"),
-}
 
-
-class UserSignedUp(EventModel):
+class UserSignedUp(EventModel, event="UserSignedUp", source="buynest.users"):
     """A new account: where and to whom this customer's emails go."""
 
     user_id: Id
@@ -39,7 +31,7 @@ class OrderLine(EventModel):
     name: str = ""
 
 
-class OrderConfirmed(EventModel):
+class OrderConfirmed(EventModel, event="OrderConfirmed", source="buynest.orders"):
     order_id: Id
     user_id: Id
     items: list[OrderLine] = []
@@ -49,13 +41,13 @@ class OrderConfirmed(EventModel):
     total: Money = 0
 
 
-class OrderFailed(EventModel):
+class OrderFailed(EventModel, event="OrderFailed", source="buynest.orders"):
     order_id: Id
     user_id: Id
     reason: str = ""
 
 
-class OrderCancelled(EventModel):
+class OrderCancelled(EventModel, event="OrderCancelled", source="buynest.orders"):
     order_id: Id
     user_id: Id
     points_used: Money = 0
@@ -63,7 +55,7 @@ class OrderCancelled(EventModel):
     total: Money = 0
 
 
-class OrderShipped(EventModel):
+class OrderShipped(EventModel, event="OrderShipped", source="buynest.orders"):
     order_id: Id
     user_id: Id
     carrier: Annotated[str, Field(max_length=200)] = ""
@@ -73,17 +65,9 @@ class OrderShipped(EventModel):
 
 NotificationEvent = UserSignedUp | OrderConfirmed | OrderFailed | OrderCancelled | OrderShipped
 
-EVENTS: dict[str, type[NotificationEvent]] = {
-    USER_SIGNED_UP: UserSignedUp,
-    "OrderConfirmed": OrderConfirmed,
-    "OrderFailed": OrderFailed,
-    "OrderCancelled": OrderCancelled,
-    "OrderShipped": OrderShipped,
-}
-
-
-def parse_event(detail_type: str, data: Mapping[str, Any]) -> NotificationEvent | None:
-    """The ``data`` of an event as its model; None for a detail-type this service does not act on. A malformed
-    payload raises ``pydantic.ValidationError`` (the record fails and, after retries, lands in the DLQ)."""
-    model = EVENTS.get(detail_type)
-    return model.model_validate(data) if model else None
+# What this service reads, each from the one service trusted to send it (core.consumer.BusConsumer drops the rest):
+# a forged OrderConfirmed must not mail a customer, nor a forged UserSignedUp redirect their mail.
+EVENTS: EventReader[NotificationEvent] = EventReader(
+    UserSignedUp, OrderConfirmed, OrderFailed, OrderCancelled, OrderShipped
+)
+TRUSTED_SOURCES: Mapping[str, str] = EVENTS.trusted

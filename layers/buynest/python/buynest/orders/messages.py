@@ -25,7 +25,7 @@ class OrderLine(EventModel):
     name: str = ""
 
 
-class OrderCreated(EventModel):
+class OrderCreated(EventModel, event="OrderCreated", source=SOURCE):
     """A new order: stock, coupon (if ``couponId``) and points (if ``pointsToUse`` > 0) owners reserve and reply."""
 
     order_id: Id
@@ -36,7 +36,7 @@ class OrderCreated(EventModel):
     points_to_use: Money = 0
 
 
-class OrderConfirmed(EventModel):
+class OrderConfirmed(EventModel, event="OrderConfirmed", source=SOURCE):
     """Paid and confirmed: reservations become final. Points: ``pointsUsed`` of the ``pointsToUse`` reserved are
     spent (the rest go back) and ``pointsEarned`` are added."""
 
@@ -52,7 +52,7 @@ class OrderConfirmed(EventModel):
     total: Money
 
 
-class OrderFailed(EventModel):
+class OrderFailed(EventModel, event="OrderFailed", source=SOURCE):
     """The order ended without completing: every owner gives back what it holds for it (or will refuse to hold
     anything for it, if this arrives before ``OrderCreated``). ``reason`` is one of the contract's reasons."""
 
@@ -64,7 +64,7 @@ class OrderFailed(EventModel):
     reason: str
 
 
-class OrderCancelled(EventModel):
+class OrderCancelled(EventModel, event="OrderCancelled", source=SOURCE):
     """A confirmed order was cancelled: payment refunded, stock back, coupon back to ISSUED, ``pointsUsed``
     returned and ``pointsEarned`` taken back."""
 
@@ -81,33 +81,33 @@ class OrderCancelled(EventModel):
 # ---- replies the orders service reads ----
 
 
-class StockReserved(EventModel):
+class StockReserved(EventModel, event="StockReserved", source="buynest.products"):
     order_id: Id
 
 
-class StockRejected(EventModel):
+class StockRejected(EventModel, event="StockRejected", source="buynest.products"):
     order_id: Id
     reason: str = "OUT_OF_STOCK"
     product_id: Id | None = None
 
 
-class PointsReserved(EventModel):
+class PointsReserved(EventModel, event="PointsReserved", source="buynest.users"):
     order_id: Id
     points: Money
 
 
-class PointsRejected(EventModel):
+class PointsRejected(EventModel, event="PointsRejected", source="buynest.users"):
     order_id: Id
     reason: str = "INSUFFICIENT_POINTS"
 
 
-class CouponReserved(EventModel):
+class CouponReserved(EventModel, event="CouponReserved", source="buynest.coupons"):
     order_id: Id
     coupon_id: Id
     discount: Money
 
 
-class CouponRejected(EventModel):
+class CouponRejected(EventModel, event="CouponRejected", source="buynest.coupons"):
     order_id: Id
     coupon_id: Id
     reason: str

@@ -26,7 +26,7 @@ Money = Annotated[int, Field(ge=0)]
 FailureReason = Literal["PAYMENT_DECLINED", "PAYMENT_ERROR"]
 
 
-class PaymentCaptured(EventModel):
+class PaymentCaptured(EventModel, event="PaymentCaptured", source=SOURCE):
     """The order's money was taken (``amount`` KRW)."""
 
     order_id: Id
@@ -34,7 +34,7 @@ class PaymentCaptured(EventModel):
     amount: Money
 
 
-class PaymentRefunded(EventModel):
+class PaymentRefunded(EventModel, event="PaymentRefunded", source=SOURCE):
     """A captured payment was paid back in full (``amount`` KRW). Releasing an uncaptured authorization moves no
     money and sends no event."""
 
@@ -43,7 +43,7 @@ class PaymentRefunded(EventModel):
     amount: Money
 
 
-class PaymentFailed(EventModel):
+class PaymentFailed(EventModel, event="PaymentFailed", source=SOURCE):
     """The order could not be paid: ``PAYMENT_DECLINED`` (the card was refused) or ``PAYMENT_ERROR`` (the provider
     stayed unavailable through every retry)."""
 
@@ -51,7 +51,7 @@ class PaymentFailed(EventModel):
     reason: FailureReason
 
 
-class OrderCancelled(EventModel):
+class OrderCancelled(EventModel, event="OrderCancelled", source=ORDERS_SOURCE):
     """A confirmed order was cancelled: its captured payment is refunded."""
 
     order_id: Id

@@ -4,12 +4,11 @@ rest, so orders may add fields; the wire shapes they read are ``buynest.orders.m
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Annotated, Any
+from typing import Annotated
 
 from pydantic import Field
 
-from buynest.core.events import EventModel
+from buynest.core.events import EventModel, EventReader
 
 SOURCE = "buynest.products"
 ORDERS_SOURCE = "buynest.orders"
@@ -23,26 +22,26 @@ class OrderLine(EventModel):
     quantity: Annotated[int, Field(ge=1)]
 
 
-class OrderCreated(EventModel):
+class OrderCreated(EventModel, event="OrderCreated", source=ORDERS_SOURCE):
     """A new order asks for its lines' stock to be reserved."""
 
     order_id: Id
     items: list[OrderLine]
 
 
-class OrderConfirmed(EventModel):
+class OrderConfirmed(EventModel, event="OrderConfirmed", source=ORDERS_SOURCE):
     """The order completed: its reservation becomes final."""
 
     order_id: Id
 
 
-class OrderFailed(EventModel):
+class OrderFailed(EventModel, event="OrderFailed", source=ORDERS_SOURCE):
     """The order ended without completing: the stock it holds goes back (or is never taken, if this comes first)."""
 
     order_id: Id
 
 
-class OrderCancelled(EventModel):
+class OrderCancelled(EventModel, event="OrderCancelled", source=ORDERS_SOURCE):
     """A confirmed order was cancelled: the stock it took goes back."""
 
     order_id: Id
@@ -50,31 +49,17 @@ class OrderCancelled(EventModel):
 
 OrderEvent = OrderCreated | OrderConfirmed | OrderFailed | OrderCancelled
 
-ORDER_EVENTS: dict[str, type[OrderEvent]] = {
-    "OrderCreated": OrderCreated,
-    "OrderConfirmed": OrderConfirmed,
-    "OrderFailed": OrderFailed,
-    "OrderCancelled": OrderCancelled,
-}
-
-# Each event this service acts on, and the only source trusted to send it (``buynest.core.consumer``).
-TRUSTED_SOURCES: Mapping[str, str] = dict.fromkeys(ORDER_EVENTS, ORDERS_SOURCE)
+# The order events this service acts on, each from the one source trusted to send it (``buynest.core.consumer``).
+ORDER_EVENTS: EventReader[OrderEvent] = EventReader(OrderCreated, OrderConfirmed, OrderFailed, OrderCancelled)
 
 
-def parse_order_event(detail_type: str, data: Mapping[str, Any]) -> OrderEvent | None:
-    """The ``data`` of an order event as its model; None for a detail-type this service does not act on. A
-    malformed payload raises ``pydantic.ValidationError`` (the record fails and, after retries, lands in the DLQ)."""
-    model = ORDER_EVENTS.get(detail_type)
-    return model.model_validate(data) if model else None
-
-
-class StockReserved(EventModel):
+class StockReserved(EventModel, event="StockReserved", source=SOURCE):
     """Reply to ``OrderCreated``: every line's stock is held for this order."""
 
     order_id: Id
 
 
-class StockRejected(EventModel):
+class StockRejected(EventModel, event="StockRejected", source=SOURCE):
     """Reply to ``OrderCreated``: nothing is held; ``product_id`` is a line that could not be served."""
 
     order_id: Id

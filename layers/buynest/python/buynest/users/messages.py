@@ -4,12 +4,11 @@ orders may add fields; the wire shapes they read are ``buynest.orders.messages``
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Annotated, Any
+from typing import Annotated
 
 from pydantic import Field
 
-from buynest.core.events import EventModel
+from buynest.core.events import EventModel, EventReader
 
 SOURCE = "buynest.users"
 ORDERS_SOURCE = "buynest.orders"
@@ -19,7 +18,7 @@ Id = Annotated[str, Field(min_length=1, max_length=128)]
 Points = Annotated[int, Field(ge=0)]
 
 
-class OrderCreated(EventModel):
+class OrderCreated(EventModel, event="OrderCreated", source=ORDERS_SOURCE):
     """A new order asks for ``pointsToUse`` points to be held (nothing to do, and no reply, when 0)."""
 
     order_id: Id
@@ -27,7 +26,7 @@ class OrderCreated(EventModel):
     points_to_use: Points = 0
 
 
-class OrderConfirmed(EventModel):
+class OrderConfirmed(EventModel, event="OrderConfirmed", source=ORDERS_SOURCE):
     """Paid and confirmed: of the ``pointsToUse`` held, ``pointsUsed`` are spent and the rest go back, and
     ``pointsEarned`` are added."""
 
@@ -38,7 +37,7 @@ class OrderConfirmed(EventModel):
     points_earned: Points
 
 
-class OrderFailed(EventModel):
+class OrderFailed(EventModel, event="OrderFailed", source=ORDERS_SOURCE):
     """The order ended without completing: the points it holds go back (or are never taken, if this comes first)."""
 
     order_id: Id
@@ -46,7 +45,7 @@ class OrderFailed(EventModel):
     points_to_use: Points = 0
 
 
-class OrderCancelled(EventModel):
+class OrderCancelled(EventModel, event="OrderCancelled", source=ORDERS_SOURCE):
     """A confirmed order was cancelled: ``pointsUsed`` go back and ``pointsEarned`` are taken back."""
 
     order_id: Id
@@ -58,39 +57,25 @@ class OrderCancelled(EventModel):
 
 OrderEvent = OrderCreated | OrderConfirmed | OrderFailed | OrderCancelled
 
-ORDER_EVENTS: dict[str, type[OrderEvent]] = {
-    "OrderCreated": OrderCreated,
-    "OrderConfirmed": OrderConfirmed,
-    "OrderFailed": OrderFailed,
-    "OrderCancelled": OrderCancelled,
-}
-
-# Each event this service acts on, and the only source trusted to send it (``buynest.core.consumer``).
-TRUSTED_SOURCES: Mapping[str, str] = dict.fromkeys(ORDER_EVENTS, ORDERS_SOURCE)
+# The order events this service acts on, each from the one source trusted to send it (``buynest.core.consumer``).
+ORDER_EVENTS: EventReader[OrderEvent] = EventReader(OrderCreated, OrderConfirmed, OrderFailed, OrderCancelled)
 
 
-def parse_order_event(detail_type: str, data: Mapping[str, Any]) -> OrderEvent | None:
-    """The ``data`` of an order event as its model; None for a detail-type this service does not act on. A
-    malformed payload raises ``pydantic.ValidationError`` (the record fails and, after retries, lands in the DLQ)."""
-    model = ORDER_EVENTS.get(detail_type)
-    return model.model_validate(data) if model else None
-
-
-class PointsReserved(EventModel):
+class PointsReserved(EventModel, event="PointsReserved", source=SOURCE):
     """Reply to ``OrderCreated``: ``points`` are held for this order."""
 
     order_id: Id
     points: Points
 
 
-class PointsRejected(EventModel):
+class PointsRejected(EventModel, event="PointsRejected", source=SOURCE):
     """Reply to ``OrderCreated``: the customer has fewer points than the order wants to use."""
 
     order_id: Id
     reason: str = INSUFFICIENT_POINTS
 
 
-class UserPointsUpdated(EventModel):
+class UserPointsUpdated(EventModel, event="UserPointsUpdated", source=SOURCE):
     """A customer's balance moved by ``delta`` because of an order; ``points`` is the balance read right after
     (``reason``: ORDER_CONFIRMED, ORDER_FAILED or ORDER_CANCELLED)."""
 
@@ -104,7 +89,7 @@ class UserPointsUpdated(EventModel):
 USER_SIGNED_UP = "UserSignedUp"
 
 
-class UserSignedUp(EventModel):
+class UserSignedUp(EventModel, event="UserSignedUp", source=SOURCE):
     """A new account (a customer signing up, or an admin created by ``make admin``): who it is and where its
     emails go (the notifications service keeps its own copy of these)."""
 
