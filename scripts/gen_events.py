@@ -209,14 +209,14 @@ SAMPLES: tuple[Sample, ...] = (
         occurred_at=_at("11:30:01"),
     ),
     Sample(
-        producer="buynest.coupons.service",
+        producer="buynest.coupons.saga",
         published_by=("functions/coupons/on_order_event.py",),
         data=coupons.CouponReserved(order_id=ORDER, coupon_id=COUPON, discount=DISCOUNT),
         correlation_id=ORDER,
         occurred_at=_at("10:00:01"),
     ),
     Sample(
-        producer="buynest.coupons.service",
+        producer="buynest.coupons.saga",
         published_by=("functions/coupons/on_order_event.py",),
         data=coupons.CouponRejected(order_id=FAILED_ORDER, coupon_id=COUPON, reason="COUPON_ALREADY_USED"),
         correlation_id=FAILED_ORDER,

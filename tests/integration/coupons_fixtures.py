@@ -15,7 +15,7 @@ from moto.dynamodb.responses import DynamoHandler
 from buynest.core.auth import TokenService, token_service
 from buynest.core.events import set_events_client
 from buynest.coupons.runtime import set_coupon_saga, set_coupon_service
-from buynest.coupons.service import CouponSaga
+from buynest.coupons.saga import CouponSaga
 from buynest.coupons.store import DynamoCouponRepository
 from tests.template import template
 from tests.unit.coupon_fakes import FakePublisher

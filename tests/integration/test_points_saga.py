@@ -14,9 +14,10 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from buynest.core.events import set_events_client
-from buynest.users.domain import User
+from buynest.core.hold import HoldState
+from buynest.users.domain import HoldKind, PointsHold, User
 from buynest.users.runtime import set_points_saga
-from buynest.users.saga import HoldKind, HoldState, PointsHold, PointsSaga
+from buynest.users.saga import PointsSaga
 from buynest.users.store import DynamoPointsLedger, DynamoUserRepository
 from tests.conftest import load_handler
 from tests.integration.coupons_fixtures import serialize_dynamodb

@@ -12,9 +12,10 @@ from typing import Any
 import pytest
 
 from buynest.core.events import set_events_client
-from buynest.products.domain import Product, ProductNotFound
+from buynest.core.hold import HoldState
+from buynest.products.domain import Product, ProductNotFound, StockHold
 from buynest.products.runtime import set_stock_saga
-from buynest.products.saga import Reservation, ReservationState, StockSaga
+from buynest.products.saga import StockSaga
 from buynest.products.service import ProductService
 from buynest.products.store import DynamoProductRepository, DynamoStockLedger
 from tests.conftest import load_handler
@@ -42,7 +43,7 @@ class StockEnv:
         item = self.ddb.get_item(TableName=self.table, Key={"productId": {"S": product_id}}, ConsistentRead=True)
         return int(item["Item"]["stock"]["N"])
 
-    def state(self, order_id: str) -> ReservationState | None:
+    def state(self, order_id: str) -> HoldState | None:
         stored = self.ledger.get(order_id)
         return stored.state if stored else None
 
@@ -52,7 +53,7 @@ class StockEnv:
     def warm_up(self) -> None:
         """Create the adapter's clients before a rush (in Lambda each container does this once; here 30 threads
         racing to build the same clients would measure botocore, not the saga)."""
-        self.ledger.reserve(Reservation.reserved("warm-up", (), "2026-11-27T10:00:00Z"))
+        self.ledger.reserve(StockHold.reserved("warm-up", (), "2026-11-27T10:00:00Z"))
         self.ledger.get("warm-up")
 
 
@@ -84,7 +85,7 @@ def test_thirty_buyers_for_ten_units_get_exactly_ten_reservations(env: StockEnv)
     assert all(data["reason"] == "OUT_OF_STOCK" and data["productId"] == mug.product_id for data in rejected)
     assert env.stock(mug.product_id) == 0 and min(watcher.seen) == 0 and len(watcher.seen) > 1
     states = Counter(env.state(f"o{i:02}") for i in range(30))
-    assert states == {ReservationState.RESERVED: 10, ReservationState.REJECTED: 20}
+    assert states == {HoldState.RESERVED: 10, HoldState.REJECTED: 20}
 
     # And the reservation records stay out of the catalog
     listed, _ = env.products.list(None, 100, None)
@@ -103,7 +104,7 @@ def test_a_release_restores_stock_exactly_once_however_often_the_failure_comes(e
 
     assert all(result == {"batchItemFailures": []} for result in results)
     assert (env.stock(mug.product_id), env.stock(cup.product_id)) == (5, 5)
-    assert env.state("o1") == ReservationState.RELEASED
+    assert env.state("o1") == HoldState.RELEASED
     assert [kind for kind, _ in env.replies()] == ["StockReserved"]
 
 
@@ -125,13 +126,13 @@ def test_confirm_then_cancel_restocks_and_skips_a_deleted_product(env: StockEnv)
     mug, cup = env.product(stock=5), env.product(name="Cup", stock=5)
     orders = OrderEvents(lines=[(mug.product_id, 2), (cup.product_id, 3)])
     deliver(consumer, orders.created("o1"), orders.confirmed("o1"), orders.confirmed("o1"))
-    assert env.state("o1") == ReservationState.COMMITTED
+    assert env.state("o1") == HoldState.COMMITTED
 
     env.products.delete(cup.product_id)
     deliver(consumer, orders.cancelled("o1"), orders.cancelled("o1"), orders.confirmed("o1"))
 
     assert env.stock(mug.product_id) == 5 and env.products.get(mug.product_id).stock == 5
-    assert env.state("o1") == ReservationState.RELEASED
+    assert env.state("o1") == HoldState.RELEASED
     with pytest.raises(ProductNotFound):
         env.products.get(cup.product_id)
 
@@ -156,7 +157,7 @@ def test_the_products_api_never_shows_or_changes_a_reservation(env: StockEnv) ->
     ):
         with pytest.raises(ProductNotFound):
             attempt()
-    assert env.state("o1") == ReservationState.RESERVED
+    assert env.state("o1") == HoldState.RESERVED
 
 
 def test_a_line_naming_a_reservation_is_out_of_stock(env: StockEnv) -> None:
@@ -165,7 +166,7 @@ def test_a_line_naming_a_reservation_is_out_of_stock(env: StockEnv) -> None:
     deliver(consumer, OrderEvents(lines=[("RESERVATION#o1", 1)]).created("o2"))
     rejected = {"orderId": "o2", "reason": "OUT_OF_STOCK", "productId": "RESERVATION#o1"}
     assert env.replies()[-1] == ("StockRejected", rejected)
-    assert env.state("o1") == ReservationState.RESERVED and env.state("o2") == ReservationState.REJECTED
+    assert env.state("o1") == HoldState.RESERVED and env.state("o2") == HoldState.REJECTED
 
 
 def test_the_consumer_built_from_the_environment_replies_on_the_bus(

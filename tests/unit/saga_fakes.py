@@ -11,23 +11,13 @@ from pathlib import Path
 from typing import Any
 
 from buynest.core.events import EventModel
+from buynest.core.hold import HoldState
+from buynest.core.saga import AlreadyDecided, Reserved
 from buynest.orders import messages as orders
-from buynest.products.saga import (
-    AlreadyDecided,
-    Line,
-    NotHeld,
-    ProductsGone,
-    Released,
-    ReleaseResult,
-    Reservation,
-    ReservationState,
-    Reserved,
-    ReserveResult,
-    Short,
-    StockContention,
-)
+from buynest.products.domain import Line, StockContention, StockHold
+from buynest.products.saga import NotHeld, ProductsGone, Released, ReleaseResult, ReserveResult, Short
 from buynest.users import saga as points
-from buynest.users.saga import HoldKind, HoldState, Move, PointsContention, PointsHold
+from buynest.users.domain import HoldKind, Move, PointsContention, PointsHold
 from tests.template import template
 from tests.unit.coupon_fakes import FakePublisher, bus_event, sqs_event
 from tests.unit.test_template_policies import NEEDS as POLICY_NEEDS
@@ -50,7 +40,7 @@ class FakeStockLedger:
 
     def __init__(self, stock: dict[str, int] | None = None) -> None:
         self.stock: dict[str, int] = dict(stock or {})
-        self.reservations: dict[str, Reservation] = {}
+        self.reservations: dict[str, StockHold] = {}
         self.contention = 0
         self.transactions = 0
         self._lock = threading.Lock()
@@ -61,7 +51,7 @@ class FakeStockLedger:
             self.contention -= 1
             raise StockContention("transaction conflict")
 
-    def reserve(self, reservation: Reservation) -> ReserveResult:
+    def reserve(self, reservation: StockHold) -> ReserveResult:
         with self._lock:
             self._transaction()
             if reservation.order_id in self.reservations:
@@ -74,33 +64,33 @@ class FakeStockLedger:
             self.reservations[reservation.order_id] = reservation
             return Reserved()
 
-    def get(self, order_id: str) -> Reservation | None:
+    def get(self, order_id: str) -> StockHold | None:
         return self.reservations.get(order_id)
 
-    def record(self, reservation: Reservation) -> Reservation:
+    def record(self, reservation: StockHold) -> StockHold:
         with self._lock:
             return self.reservations.setdefault(reservation.order_id, reservation)
 
     def commit(self, order_id: str, at: str) -> bool:
         with self._lock:
             stored = self.reservations.get(order_id)
-            if stored is None or stored.state != ReservationState.RESERVED:
+            if stored is None or stored.state != HoldState.RESERVED:
                 return False
-            self.reservations[order_id] = replace(stored, state=ReservationState.COMMITTED, updated_at=at)
+            self.reservations[order_id] = replace(stored, state=HoldState.COMMITTED, updated_at=at)
             return True
 
     def release(self, order_id: str, lines: tuple[Line, ...], at: str) -> ReleaseResult:
         with self._lock:
             self._transaction()
             stored = self.reservations.get(order_id)
-            if stored is None or stored.state not in (ReservationState.RESERVED, ReservationState.COMMITTED):
+            if stored is None or stored.state not in (HoldState.RESERVED, HoldState.COMMITTED):
                 return NotHeld()
             gone = frozenset(line.product_id for line in lines if line.product_id not in self.stock)
             if gone:
                 return ProductsGone(gone)
             for line in lines:
                 self.stock[line.product_id] += line.quantity
-            self.reservations[order_id] = replace(stored, state=ReservationState.RELEASED, updated_at=at)
+            self.reservations[order_id] = replace(stored, state=HoldState.RELEASED, updated_at=at)
             return Released()
 
 
@@ -124,12 +114,12 @@ class FakePointsLedger:
         with self._lock:
             self._transaction()
             if (hold.kind, hold.order_id) in self.holds:
-                return points.AlreadyDecided()
+                return AlreadyDecided()
             if self.balances.get(hold.user_id, -1) < hold.amount:
                 return points.Insufficient()
             self.balances[hold.user_id] -= hold.amount
             self.holds[(hold.kind, hold.order_id)] = hold
-            return points.Reserved()
+            return Reserved()
 
     def get(self, kind: HoldKind, order_id: str) -> PointsHold | None:
         return self.holds.get((kind, order_id))

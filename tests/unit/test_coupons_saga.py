@@ -15,7 +15,8 @@ from moto.events.models import EventPattern
 
 from buynest.coupons.domain import FIXED, PERCENT, Coupon, CouponStatus
 from buynest.coupons.runtime import set_coupon_saga
-from buynest.coupons.service import CouponSaga, CouponService
+from buynest.coupons.saga import CouponSaga
+from buynest.coupons.service import CouponService
 from tests.conftest import FakeContext, load_handler
 from tests.template import template
 from tests.unit.coupon_fakes import FakeCouponRepository, FakePublisher, bus_event, sqs_event

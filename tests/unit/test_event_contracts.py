@@ -32,7 +32,8 @@ from buynest.core.events import BusEvent, EventModel
 from buynest.core.retry import Backoff
 from buynest.coupons import messages as coupon_messages
 from buynest.coupons.domain import PERCENT
-from buynest.coupons.service import CouponSaga, CouponService
+from buynest.coupons.saga import CouponSaga
+from buynest.coupons.service import CouponService
 from buynest.images.imaging import PillowInspector
 from buynest.images.service import ImageProcessor, ImageService
 from buynest.notifications import messages as notification_messages

@@ -12,7 +12,9 @@ from typing import Any
 import pytest
 from moto.events.models import EventPattern
 
+from buynest.core.hold import HoldState
 from buynest.core.retry import Backoff
+from buynest.users.domain import HoldKind
 from buynest.users.messages import (
     ORDER_EVENTS,
     OrderCancelled,
@@ -22,7 +24,7 @@ from buynest.users.messages import (
     UserPointsUpdated,
 )
 from buynest.users.runtime import set_points_saga
-from buynest.users.saga import HoldKind, HoldState, PointsSaga
+from buynest.users.saga import PointsSaga
 from tests.conftest import FakeContext, load_handler
 from tests.unit.saga_fakes import (
     FakePointsLedger,

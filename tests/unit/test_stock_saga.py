@@ -9,7 +9,9 @@ from typing import Any
 
 import pytest
 
+from buynest.core.hold import HoldState
 from buynest.core.retry import Backoff
+from buynest.products.domain import Line, TooManyProducts, merge_lines
 from buynest.products.messages import (
     ORDER_EVENTS,
     OrderCancelled,
@@ -20,7 +22,7 @@ from buynest.products.messages import (
     StockReserved,
 )
 from buynest.products.runtime import set_stock_saga
-from buynest.products.saga import Line, ReservationState, StockSaga, TooManyProducts, merge_lines
+from buynest.products.saga import StockSaga
 from tests.conftest import FakeContext, load_handler
 from tests.unit.saga_fakes import FakePublisher, FakeStockLedger, OrderEvents, bus_event, check_owner_wiring, sqs_event
 
@@ -41,7 +43,7 @@ class World:
     def replies(self) -> list[tuple[str, dict[str, Any]]]:
         return [(kind, envelope.data) for kind, envelope in self.publisher.published()]
 
-    def state(self, order_id: str) -> ReservationState | None:
+    def state(self, order_id: str) -> HoldState | None:
         stored = self.ledger.get(order_id)
         return stored.state if stored else None
 
@@ -57,7 +59,7 @@ def world() -> Iterator[World]:
 def test_order_created_takes_every_line_and_replies_stock_reserved(world: World) -> None:
     assert world.deliver(world.orders.created("o1")) == {"batchItemFailures": []}
     assert world.ledger.stock == {"P1": 3, "P2": 2}
-    assert world.state("o1") == ReservationState.RESERVED
+    assert world.state("o1") == HoldState.RESERVED
     [(kind, envelope)] = world.publisher.published()
     assert kind == "StockReserved" and StockReserved.model_validate(envelope.data) == StockReserved(order_id="o1")
     assert envelope.metadata.correlation_id == "corr-o1" and envelope.metadata.event_version == 1
@@ -75,7 +77,7 @@ def test_a_short_line_rejects_the_order_and_takes_nothing(world: World) -> None:
     world.deliver(world.orders.created("o1", lines=[("P1", 1), ("P2", 4)]))
     assert world.ledger.stock == {"P1": 5, "P2": 3}
     assert world.replies() == [("StockRejected", {"orderId": "o1", "reason": "OUT_OF_STOCK", "productId": "P2"})]
-    assert world.state("o1") == ReservationState.REJECTED
+    assert world.state("o1") == HoldState.REJECTED
 
 
 def test_an_unknown_product_is_out_of_stock(world: World) -> None:
@@ -101,19 +103,19 @@ def test_a_failed_order_gives_its_stock_back_once(world: World) -> None:
     world.deliver(world.orders.failed("o1"), world.orders.failed("o1"))
     world.deliver(world.orders.failed("o1"), world.orders.cancelled("o1"))
     assert world.ledger.stock == {"P1": 5, "P2": 3}
-    assert world.state("o1") == ReservationState.RELEASED
+    assert world.state("o1") == HoldState.RELEASED
     assert [kind for kind, _ in world.replies()] == ["StockReserved"]
 
 
 def test_a_rejected_order_that_fails_gives_nothing_back(world: World) -> None:
     world.deliver(world.orders.created("o1", lines=[("P1", 1), ("P2", 4)]), world.orders.failed("o1"))
-    assert world.ledger.stock == {"P1": 5, "P2": 3} and world.state("o1") == ReservationState.REJECTED
+    assert world.ledger.stock == {"P1": 5, "P2": 3} and world.state("o1") == HoldState.REJECTED
 
 
 def test_an_order_that_failed_before_its_created_event_takes_nothing(world: World) -> None:
     # Given the failure overtook the creation (e.g. the order timed out while this queue was backed up)
     world.deliver(world.orders.failed("o1"))
-    assert world.state("o1") == ReservationState.RELEASED
+    assert world.state("o1") == HoldState.RELEASED
 
     # When the creation arrives, Then nothing is taken and no reply is sent (the order is already final)
     world.deliver(world.orders.created("o1"), world.orders.created("o1"))
@@ -124,24 +126,24 @@ def test_an_order_that_failed_before_its_created_event_takes_nothing(world: Worl
 def test_confirm_commits_and_cancel_of_the_confirmed_order_restocks_once(world: World) -> None:
     world.deliver(world.orders.created("o1"))
     world.deliver(world.orders.confirmed("o1"), world.orders.confirmed("o1"))
-    assert world.state("o1") == ReservationState.COMMITTED and world.ledger.stock == {"P1": 3, "P2": 2}
+    assert world.state("o1") == HoldState.COMMITTED and world.ledger.stock == {"P1": 3, "P2": 2}
 
     world.deliver(world.orders.cancelled("o1"), world.orders.cancelled("o1"), world.orders.confirmed("o1"))
-    assert world.state("o1") == ReservationState.RELEASED and world.ledger.stock == {"P1": 5, "P2": 3}
+    assert world.state("o1") == HoldState.RELEASED and world.ledger.stock == {"P1": 5, "P2": 3}
 
 
 def test_confirm_of_an_unknown_or_released_order_changes_nothing(world: World) -> None:
     world.deliver(world.orders.confirmed("o-unknown"))
     assert world.ledger.get("o-unknown") is None
     world.deliver(world.orders.created("o1"), world.orders.failed("o1"), world.orders.confirmed("o1"))
-    assert world.state("o1") == ReservationState.RELEASED and world.ledger.stock == {"P1": 5, "P2": 3}
+    assert world.state("o1") == HoldState.RELEASED and world.ledger.stock == {"P1": 5, "P2": 3}
 
 
 def test_restock_skips_a_product_deleted_meanwhile(world: World) -> None:
     world.deliver(world.orders.created("o1"))
     del world.ledger.stock["P1"]
     world.deliver(world.orders.failed("o1"))
-    assert world.ledger.stock == {"P2": 3} and world.state("o1") == ReservationState.RELEASED
+    assert world.ledger.stock == {"P2": 3} and world.state("o1") == HoldState.RELEASED
 
 
 def test_conflicts_are_retried_with_growing_pauses(world: World) -> None:

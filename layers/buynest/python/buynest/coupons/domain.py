@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 from enum import StrEnum
 
 from buynest.core.errors import BuynestError, Conflict, Gone, InvalidInput, NotFound
+from buynest.core.hold import HoldState
 from buynest.core.ids import iso
 
 FIXED = "FIXED"
@@ -33,15 +34,6 @@ class CampaignStatus(StrEnum):
     ACTIVE = "ACTIVE"
     SOLD_OUT = "SOLD_OUT"
     EXPIRED = "EXPIRED"
-
-
-class HoldOutcome(StrEnum):
-    """What the coupon service answered to one order: the coupon reserved for it, a rejection, or nothing because
-    the order had already ended (it failed or was cancelled before its ``OrderCreated`` arrived)."""
-
-    RESERVED = "RESERVED"
-    REJECTED = "REJECTED"
-    CLOSED = "CLOSED"
 
 
 class RejectReason(StrEnum):
@@ -262,7 +254,7 @@ class CouponHold:
     order_id: str
     user_id: str
     coupon_id: str
-    outcome: HoldOutcome
+    state: HoldState  # RESERVED, REJECTED, or RELEASED: the order ended before its OrderCreated was handled
     created_at: str
     code: str | None = None
     discount: int = 0
@@ -275,7 +267,7 @@ class CouponHold:
             order_id=order_id,
             user_id=coupon.user_id,
             coupon_id=coupon.coupon_id,
-            outcome=HoldOutcome.RESERVED,
+            state=HoldState.RESERVED,
             created_at=created_at,
             code=coupon.code,
             discount=discount_for(coupon.discount_type, coupon.value, subtotal),
@@ -288,16 +280,14 @@ class CouponHold:
             order_id=order_id,
             user_id=user_id,
             coupon_id=coupon_id,
-            outcome=HoldOutcome.REJECTED,
+            state=HoldState.REJECTED,
             created_at=created_at,
             reason=reason,
         )
 
     @classmethod
-    def closed(cls, order_id: str, coupon_id: str, created_at: str) -> CouponHold:
-        return cls(
-            order_id=order_id, user_id="", coupon_id=coupon_id, outcome=HoldOutcome.CLOSED, created_at=created_at
-        )
+    def tombstone(cls, order_id: str, coupon_id: str, created_at: str) -> CouponHold:
+        return cls(order_id=order_id, user_id="", coupon_id=coupon_id, state=HoldState.RELEASED, created_at=created_at)
 
     def released_status(self, now: int) -> CouponStatus:
         """Where a coupon goes when this order gives it back: ISSUED, or EXPIRED once past its expiry."""

@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from buynest.core.config import env_str
 from buynest.core.lazy import Lazy
-from buynest.coupons.service import CouponRepository, CouponSaga, CouponService
+from buynest.coupons.service import CouponRepository, CouponService
+
+if TYPE_CHECKING:
+    from buynest.coupons.saga import CouponSaga
 
 
 @dataclass(frozen=True)
@@ -35,6 +39,7 @@ def _build_repository() -> CouponRepository:
 
 def _build_saga() -> CouponSaga:
     from buynest.core.events import EventBridgePublisher
+    from buynest.coupons.saga import CouponSaga
 
     return CouponSaga(_repository(), EventBridgePublisher(CouponsEventSettings.from_env().event_bus_name))
 

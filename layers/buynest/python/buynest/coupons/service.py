@@ -1,14 +1,14 @@
-"""Coupons use cases: campaigns for admins, the first-come issue for customers, the expiry sweep, and the coupon's
-part in the order saga. The table's conditions decide every race; this code reads, asks, and reports."""
+"""Coupons use cases: campaigns for admins, the first-come issue for customers and the expiry sweep (the coupon's
+part in the order saga is ``coupons/saga.py``). The table's conditions decide every race; this code reads, asks,
+and reports."""
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from buynest.core.events import EventPublisher, make_event
 from buynest.core.ids import new_id
 from buynest.core.observability import logger
 from buynest.core.retry import Backoff
@@ -16,27 +16,13 @@ from buynest.coupons.domain import (
     AlreadyIssued,
     Campaign,
     Coupon,
-    CouponChanged,
     CouponHold,
     CouponNotFound,
     CouponStatus,
-    HoldOutcome,
     IssueBusy,
     IssueContention,
-    RejectReason,
     check_new_campaign,
     iso_from_epoch,
-    reservation_refusal,
-)
-from buynest.coupons.messages import (
-    SOURCE,
-    CouponRejected,
-    CouponReserved,
-    OrderCancelled,
-    OrderConfirmed,
-    OrderCreated,
-    OrderEvent,
-    OrderFailed,
 )
 
 
@@ -225,106 +211,3 @@ class CouponService:
                 self._repo.finish_sweep(code)
                 finished += 1
         return SweepSummary(expired, finished, complete=True)
-
-
-class CouponSaga:
-    """The coupon's part in the order saga. Every handler is idempotent: the order's stored ``CouponHold`` is the
-    one answer to its ``OrderCreated`` (repeats republish it), and state changes are conditioned on the order that
-    holds the coupon, so repeats and out-of-order events change nothing twice.
-
-    A reply is published after its hold is stored. If publishing fails, the record fails, SQS delivers the event
-    again, and the stored hold gives the same reply: state and events cannot diverge for long, without a stream."""
-
-    def __init__(
-        self,
-        repo: CouponRepository,
-        publisher: EventPublisher,
-        clock: Callable[[], float] = time.time,
-        max_attempts: int = 3,
-    ) -> None:
-        self._repo = repo
-        self._publisher = publisher
-        self._clock = clock
-        self._max_attempts = max_attempts
-
-    def handle(self, event: OrderEvent, correlation_id: str) -> None:
-        """Act on one order event; replies carry ``correlation_id`` (the order flow's)."""
-        match event:
-            case OrderCreated():
-                self.on_order_created(event, correlation_id)
-            case OrderConfirmed():
-                self.on_order_confirmed(event)
-            case OrderFailed():
-                self.on_order_ended(event.order_id, event.coupon_id, include_used=False)
-            case OrderCancelled():
-                self.on_order_ended(event.order_id, event.coupon_id, include_used=True)
-
-    def on_order_created(self, event: OrderCreated, correlation_id: str) -> None:
-        """Reserve the order's coupon and reply ``CouponReserved`` (with the discount) or ``CouponRejected``."""
-        if event.coupon_id is None:
-            return
-        hold = self._repo.get_hold(event.order_id) or self._decide(event, event.coupon_id)
-        if hold.outcome == HoldOutcome.RESERVED:
-            reply: Mapping[str, Any] = make_event(
-                SOURCE,
-                "CouponReserved",
-                CouponReserved(order_id=hold.order_id, coupon_id=hold.coupon_id, discount=hold.discount),
-                correlation_id,
-            )
-        elif hold.outcome == HoldOutcome.REJECTED:
-            reply = make_event(
-                SOURCE,
-                "CouponRejected",
-                CouponRejected(order_id=hold.order_id, coupon_id=hold.coupon_id, reason=str(hold.reason)),
-                correlation_id,
-            )
-        else:
-            logger.info("order already ended; no reply", extra={"orderId": event.order_id})
-            return
-        self._publisher.publish([reply])
-
-    def on_order_confirmed(self, event: OrderConfirmed) -> None:
-        """The coupon held by the order becomes USED."""
-        hold = self._repo.get_hold(event.order_id)
-        if hold is None or hold.outcome != HoldOutcome.RESERVED:
-            logger.info("no coupon held by confirmed order", extra={"orderId": event.order_id})
-            return
-        changed = self._repo.mark_used(hold, iso_from_epoch(self._now()))
-        logger.info("coupon used", extra={"orderId": event.order_id, "changed": changed})
-
-    def on_order_ended(self, order_id: str, coupon_id: str | None, include_used: bool) -> None:
-        """Give back the coupon the order holds (or, on cancel, used). An order that ends before its
-        ``OrderCreated`` was handled is recorded as closed, so that late event reserves nothing."""
-        now = self._now()
-        hold = self._repo.get_hold(order_id)
-        if hold is None:
-            if coupon_id is None:
-                return
-            hold = self._repo.save_hold(CouponHold.closed(order_id, coupon_id, iso_from_epoch(now)))
-        if hold.outcome != HoldOutcome.RESERVED:
-            return
-        changed = self._repo.release(hold, hold.released_status(now), include_used, iso_from_epoch(now))
-        logger.info("coupon released", extra={"orderId": order_id, "changed": changed})
-
-    def _decide(self, event: OrderCreated, coupon_id: str) -> CouponHold:
-        for _ in range(self._max_attempts):
-            now = self._now()
-            coupon = self._repo.find_coupon(event.user_id, coupon_id)
-            reason = reservation_refusal(coupon, event.user_id, event.subtotal, now)
-            if coupon is None or reason is not None:
-                reason = reason or RejectReason.COUPON_NOT_FOUND
-                return self._repo.save_hold(
-                    CouponHold.rejected(event.order_id, event.user_id, coupon_id, reason, iso_from_epoch(now))
-                )
-            try:
-                return self._repo.reserve(
-                    CouponHold.reserved(event.order_id, coupon, event.subtotal, iso_from_epoch(now)),
-                    now,
-                    iso_from_epoch(now),
-                )
-            except CouponChanged:
-                continue
-        raise CouponChanged(f"coupon {coupon_id} kept changing while reserving it for order {event.order_id}")
-
-    def _now(self) -> int:
-        return int(self._clock())

@@ -26,6 +26,7 @@ from pynamodb.models import Model
 from pynamodb.transactions import TransactWrite
 
 from buynest.core.dynamo import CONDITION_FAILED, RETRYABLE_ERRORS, RETRYABLE_REASONS, reason_codes
+from buynest.core.hold import HoldState
 from buynest.core.pagination import decode_cursor, encode_cursor
 from buynest.coupons.domain import (
     AlreadyIssued,
@@ -37,7 +38,6 @@ from buynest.coupons.domain import (
     CouponHold,
     CouponNotFound,
     CouponStatus,
-    HoldOutcome,
     IssueContention,
     RejectReason,
     iso_from_epoch,
@@ -197,12 +197,17 @@ def _to_coupon(item: CouponItem) -> Coupon:
     )
 
 
+# A hold's state as the table stores it (``outcome``): an order that ended first is CLOSED there.
+_STORED_OUTCOMES = {HoldState.RESERVED: "RESERVED", HoldState.REJECTED: "REJECTED", HoldState.RELEASED: "CLOSED"}
+_HOLD_STATES = {stored: state for state, stored in _STORED_OUTCOMES.items()}
+
+
 def _to_hold(item: HoldItem) -> CouponHold:
     return CouponHold(
         order_id=item.orderId,
         user_id=item.userId or "",
         coupon_id=item.couponId,
-        outcome=HoldOutcome(item.outcome),
+        state=_HOLD_STATES[item.outcome],
         created_at=item.createdAt,
         code=item.couponCode,
         discount=int(item.discount or 0),
@@ -239,7 +244,7 @@ def _hold_item(hold: CouponHold) -> HoldItem:
         orderId=hold.order_id,
         userId=hold.user_id,
         couponId=hold.coupon_id,
-        outcome=hold.outcome.value,
+        outcome=_STORED_OUTCOMES[hold.state],
         createdAt=hold.created_at,
         couponCode=hold.code,
         discount=hold.discount,

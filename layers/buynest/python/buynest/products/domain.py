@@ -1,12 +1,13 @@
-"""Products: the catalog's rules, in plain Python."""
+"""Products: the catalog's rules and the stock hold of an order (what the saga reserves), in plain Python."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
 from buynest.core.errors import BuynestError, NotFound
+from buynest.core.hold import HoldState
 
 MAX_PRICE = 1_000_000_000_000
 MAX_STOCK = 1_000_000_000
@@ -19,6 +20,63 @@ class ProductError(BuynestError):
 
 class ProductNotFound(ProductError, NotFound):
     pass
+
+
+# ---- the order's stock hold (products/saga.py acts on it; products/store.py writes it with the stock) ----
+
+# One TransactWriteItems holds at most 100 items: the hold's record and one stock update per product.
+MAX_PRODUCTS_PER_ORDER = 99
+
+
+class StockContention(ProductError):
+    """A stock transaction lost a conflict or was throttled; nothing changed and it may be tried again."""
+
+
+class TooManyProducts(ProductError):
+    """An order names more distinct products than one transaction can reserve."""
+
+
+@dataclass(frozen=True)
+class Line:
+    product_id: str
+    quantity: int
+
+
+def merge_lines(lines: Iterable[tuple[str, int]]) -> tuple[Line, ...]:
+    """One line per product (quantities of repeated products summed), in first-seen order: a transaction may touch
+    an item only once."""
+    totals: dict[str, int] = {}
+    for product_id, quantity in lines:
+        totals[product_id] = totals.get(product_id, 0) + quantity
+    if len(totals) > MAX_PRODUCTS_PER_ORDER:
+        raise TooManyProducts(f"an order may reserve at most {MAX_PRODUCTS_PER_ORDER} products, got {len(totals)}")
+    return tuple(Line(product_id, quantity) for product_id, quantity in totals.items())
+
+
+@dataclass(frozen=True)
+class StockHold:
+    """What the products service holds (or decided) for one order. Stock never goes below zero: taking a line is
+    conditioned on the product having that much (products/store.py), all lines or none."""
+
+    order_id: str
+    state: HoldState
+    lines: tuple[Line, ...] = ()
+    short_product_id: str | None = None
+    created_at: str = ""
+    updated_at: str = ""
+
+    @classmethod
+    def reserved(cls, order_id: str, lines: tuple[Line, ...], at: str) -> StockHold:
+        return cls(order_id, HoldState.RESERVED, lines, None, at, at)
+
+    @classmethod
+    def rejected(cls, order_id: str, lines: tuple[Line, ...], product_id: str, at: str) -> StockHold:
+        return cls(order_id, HoldState.REJECTED, lines, product_id, at, at)
+
+    @classmethod
+    def tombstone(cls, order_id: str, at: str) -> StockHold:
+        """The record of an order that ended before anything was reserved for it."""
+        return cls(order_id, HoldState.RELEASED, (), None, at, at)
 
 
 @dataclass(frozen=True)

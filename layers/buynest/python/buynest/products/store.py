@@ -20,22 +20,11 @@ from pynamodb.models import Model
 from pynamodb.transactions import TransactWrite
 
 from buynest.core.dynamo import CONDITION_FAILED, contention, reason_codes
+from buynest.core.hold import HoldState
 from buynest.core.pagination import decode_cursor, encode_cursor
-from buynest.products.domain import Product, ProductImage, ProductNotFound
-from buynest.products.saga import (
-    AlreadyDecided,
-    Line,
-    NotHeld,
-    ProductsGone,
-    Released,
-    ReleaseResult,
-    Reservation,
-    ReservationState,
-    Reserved,
-    ReserveResult,
-    Short,
-    StockContention,
-)
+from buynest.core.saga import AlreadyDecided, Reserved
+from buynest.products.domain import Line, Product, ProductImage, ProductNotFound, StockContention, StockHold
+from buynest.products.saga import NotHeld, ProductsGone, Released, ReleaseResult, ReserveResult, Short
 
 CATALOG = "catalog"
 RESERVATION_PREFIX = "RESERVATION#"
@@ -232,7 +221,7 @@ def _reservation_key(order_id: str) -> str:
     return f"{RESERVATION_PREFIX}{order_id}"
 
 
-def _reservation_item(reservation: Reservation) -> StockReservationItem:
+def _reservation_item(reservation: StockHold) -> StockReservationItem:
     return StockReservationItem(
         productId=_reservation_key(reservation.order_id),
         orderId=reservation.order_id,
@@ -244,10 +233,10 @@ def _reservation_item(reservation: Reservation) -> StockReservationItem:
     )
 
 
-def _to_reservation(item: StockReservationItem) -> Reservation:
-    return Reservation(
+def _to_reservation(item: StockReservationItem) -> StockHold:
+    return StockHold(
         order_id=item.orderId,
-        state=ReservationState(item.state),
+        state=HoldState(item.state),
         lines=tuple(Line(line.productId, int(line.quantity)) for line in item.lines or []),
         short_product_id=item.shortProductId,
         created_at=item.createdAt,
@@ -266,7 +255,7 @@ class DynamoStockLedger:
             model.Meta.table_name = table_name
         self._connection = Connection()
 
-    def reserve(self, reservation: Reservation) -> ReserveResult:
+    def reserve(self, reservation: StockHold) -> ReserveResult:
         stray = next((line for line in reservation.lines if _is_reservation_key(line.product_id)), None)
         if stray is not None:
             return Short(stray.product_id)
@@ -291,13 +280,13 @@ class DynamoStockLedger:
             raise
         return Reserved()
 
-    def get(self, order_id: str) -> Reservation | None:
+    def get(self, order_id: str) -> StockHold | None:
         try:
             return _to_reservation(StockReservationItem.get(_reservation_key(order_id), consistent_read=True))
         except DoesNotExist:
             return None
 
-    def record(self, reservation: Reservation) -> Reservation:
+    def record(self, reservation: StockHold) -> StockHold:
         try:
             _reservation_item(reservation).save(condition=StockReservationItem.productId.does_not_exist())
         except PutError as exc:
@@ -313,10 +302,10 @@ class DynamoStockLedger:
         try:
             StockReservationItem(productId=_reservation_key(order_id)).update(
                 actions=[
-                    StockReservationItem.state.set(ReservationState.COMMITTED.value),
+                    StockReservationItem.state.set(HoldState.COMMITTED.value),
                     StockReservationItem.updatedAt.set(at),
                 ],
-                condition=StockReservationItem.state == ReservationState.RESERVED.value,
+                condition=StockReservationItem.state == HoldState.RESERVED.value,
             )
         except UpdateError as exc:
             if exc.cause_response_code == "ConditionalCheckFailedException":
@@ -325,13 +314,13 @@ class DynamoStockLedger:
         return True
 
     def release(self, order_id: str, lines: tuple[Line, ...], at: str) -> ReleaseResult:
-        held = [ReservationState.RESERVED.value, ReservationState.COMMITTED.value]
+        held = [HoldState.RESERVED.value, HoldState.COMMITTED.value]
         try:
             with TransactWrite(connection=self._connection) as tx:
                 tx.update(
                     StockReservationItem(productId=_reservation_key(order_id)),
                     actions=[
-                        StockReservationItem.state.set(ReservationState.RELEASED.value),
+                        StockReservationItem.state.set(HoldState.RELEASED.value),
                         StockReservationItem.updatedAt.set(at),
                     ],
                     condition=StockReservationItem.state.is_in(*held),

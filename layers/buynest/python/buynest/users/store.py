@@ -15,31 +15,23 @@ from pynamodb.models import Model
 from pynamodb.transactions import TransactWrite
 
 from buynest.core.dynamo import CONDITION_FAILED, contention, reason_codes
+from buynest.core.hold import HoldState
+from buynest.core.saga import AlreadyDecided, Reserved
 from buynest.users.domain import (
     LOCKOUT_THRESHOLD,
     LOCKOUT_WINDOW_SECONDS,
     EmailTaken,
+    HoldKind,
     LoginAttempts,
+    Move,
+    PointsContention,
+    PointsHold,
+    PointsReason,
     User,
     UserNotFound,
     is_locked,
 )
-from buynest.users.saga import (
-    AlreadyDecided,
-    HoldKind,
-    HoldState,
-    Insufficient,
-    Move,
-    Moved,
-    MoveResult,
-    OwnerMissing,
-    PointsContention,
-    PointsHold,
-    PointsReason,
-    Refused,
-    Reserved,
-    ReserveResult,
-)
+from buynest.users.saga import Insufficient, Moved, MoveResult, OwnerMissing, Refused, ReserveResult
 
 HOLD_PREFIXES = {HoldKind.SPEND: "POINTS#", HoldKind.EARN: "EARN#"}
 
