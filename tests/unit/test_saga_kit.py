@@ -71,3 +71,21 @@ def test_each_saga_routes_every_event_its_consumer_reads(service: str, reader: o
 
 def test_one_vocabulary_of_hold_states() -> None:
     assert [state.value for state in HoldState] == ["RESERVED", "REJECTED", "COMMITTED", "RELEASED"]
+
+
+def test_the_points_rules_are_plain_functions_of_the_hold() -> None:
+    from buynest.users.domain import HoldKind, PointsHold, PointsMismatch, PointsReason, settle, take_back
+
+    move = settle("o1", "u1", to_use=300, used=200, earned=45)
+    assert move is not None and (move.delta, move.from_states, move.to_state) == (
+        145,
+        (HoldState.RESERVED,),
+        HoldState.COMMITTED,
+    )
+    assert settle("o1", "u1", to_use=0, used=0, earned=0) is None
+    with pytest.raises(PointsMismatch):
+        settle("o1", "u1", to_use=100, used=200, earned=0)
+    committed = PointsHold(HoldKind.EARN, "o1", "u1", HoldState.COMMITTED)
+    back = take_back(committed, used=0, earned=70)
+    assert back is not None and (back.delta, back.reason) == (-70, PointsReason.ORDER_CANCELLED)  # even below zero
+    assert take_back(PointsHold.tombstone(HoldKind.SPEND, "o1", "u1", "t"), used=0, earned=0) is None

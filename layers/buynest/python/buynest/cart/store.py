@@ -27,6 +27,7 @@ from pynamodb.models import Model
 from pynamodb.transactions import TransactWrite
 
 from buynest.cart.domain import Cart, CartChanged, CartLine, CatalogUnavailable, ProductView
+from buynest.core import catalog
 from buynest.core.dynamo import CONDITION_FAILED, reason_codes
 from buynest.core.retry import Backoff
 
@@ -127,10 +128,8 @@ class DynamoCartRepository:
 
 
 class DynamoCatalogView:
-    """The catalog as the cart shows it, read from the products table that the products service owns: by key
-    only, these five attributes only (``productId, name, price, stock, catalog``; IAM grants the cart's functions
-    nothing else), strongly consistent so that a repriced or deleted product shows in the cart at once. Items
-    without ``catalog`` are the stock owner's reservation records, not products."""
+    """The catalog as the cart shows it, from the products table's read model (``buynest.core.catalog``, with
+    stock): strongly consistent, so that a repriced or deleted product shows in the cart at once."""
 
     def __init__(self, table_name: str, client: Any = None, backoff: Backoff | None = None) -> None:
         self._table = table_name
@@ -148,23 +147,16 @@ class DynamoCatalogView:
     def products(self, product_ids: Sequence[str]) -> dict[str, ProductView]:
         found: dict[str, ProductView] = {}
         for chunk in batched(dict.fromkeys(product_ids), MAX_KEYS_PER_BATCH, strict=False):
-            request: dict[str, Any] = {
-                self._table: {
-                    "Keys": [{"productId": {"S": pid}} for pid in chunk],
-                    "ConsistentRead": True,
-                    "ProjectionExpression": "productId, #n, price, stock, #c",
-                    "ExpressionAttributeNames": {"#n": "name", "#c": "catalog"},
-                }
-            }
+            request = catalog.batch_get(self._table, chunk, stock=True)
             for attempt in range(self._backoff.max_attempts):
                 if attempt:
                     self._backoff.pause(attempt - 1)
                 resp = self.client.batch_get_item(RequestItems=request)
                 for row in resp.get("Responses", {}).get(self._table, []):
-                    if "catalog" in row:
-                        pid = row["productId"]["S"]
-                        found[pid] = ProductView(
-                            pid, row.get("name", {}).get("S", ""), int(row["price"]["N"]), int(row["stock"]["N"])
+                    product = catalog.read_row(row)
+                    if product is not None:
+                        found[product.product_id] = ProductView(
+                            product.product_id, product.name, product.price, product.stock or 0
                         )
                 request = resp.get("UnprocessedKeys") or {}
                 if not request:

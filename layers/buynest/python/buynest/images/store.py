@@ -1,6 +1,7 @@
 """Images on the products table (pynamodb). The images service sees only a product's key and its ``images`` map
 (imageId -> entry), and writes one entry at a time by path, so it never overwrites what the products service
-writes. Existence, the per-product cap and the PENDING -> final step are conditions of those writes."""
+writes (the table's read model: ``buynest.core.catalog``). Existence, the per-product cap and the PENDING -> final
+step are conditions of those writes."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from pynamodb.expressions.condition import size
 from pynamodb.expressions.operand import Path
 from pynamodb.models import Model
 
+from buynest.core import catalog
 from buynest.images.domain import PENDING, ImageNotFound, ImageRecord, ProductNotFound, TooManyImages
 
 
@@ -19,21 +21,21 @@ class ProductImagesItem(Model):
     class Meta:
         table_name = "products"
 
-    productId = UnicodeAttribute(hash_key=True)
-    images = MapAttribute[str, Any](default=dict)
+    productId = UnicodeAttribute(hash_key=True, attr_name=catalog.KEY)
+    images = MapAttribute[str, Any](default=dict, attr_name=catalog.IMAGES)
 
 
 _FIELDS = {
     "image_id": "imageId",
-    "status": "status",
+    "status": catalog.IMAGE_STATUS,
     "content_type": "contentType",
     "content_length": "contentLength",
     "created_at": "createdAt",
     "updated_at": "updatedAt",
-    "width": "width",
-    "height": "height",
-    "key": "key",
-    "thumbnail_key": "thumbnailKey",
+    "width": catalog.IMAGE_WIDTH,
+    "height": catalog.IMAGE_HEIGHT,
+    "key": catalog.IMAGE_KEY,
+    "thumbnail_key": catalog.IMAGE_THUMBNAIL_KEY,
     "reason": "reason",
     "published": "published",
 }

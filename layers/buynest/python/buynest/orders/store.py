@@ -19,6 +19,7 @@ from pynamodb.expressions.update import Action
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, KeysOnlyProjection
 from pynamodb.models import Model
 
+from buynest.core import catalog
 from buynest.core.lazy import lazy_client
 from buynest.core.pagination import decode_cursor, encode_cursor
 from buynest.core.payment import TokenKind
@@ -305,8 +306,8 @@ class ProductSnapshot:
 
 
 class DynamoCatalog:
-    """Reads the prices and names an order snapshots, straight from the products table (read-only, by key,
-    strongly consistent: the price a customer pays is the price at the moment of ordering)."""
+    """Reads the prices and names an order snapshots from the products table's read model (``buynest.core.catalog``:
+    by key, strongly consistent, so the price a customer pays is the price at the moment of ordering)."""
 
     def __init__(self, table_name: str) -> None:
         self._table_name = table_name
@@ -314,22 +315,14 @@ class DynamoCatalog:
 
     def prices(self, product_ids: list[str]) -> dict[str, ProductSnapshot]:
         client = self._client()
-        keys = [{"productId": {"S": pid}} for pid in dict.fromkeys(product_ids)]
-        request = {
-            self._table_name: {
-                "Keys": keys,
-                "ConsistentRead": True,
-                "ProjectionExpression": "productId, #n, price, #c",
-                "ExpressionAttributeNames": {"#n": "name", "#c": "catalog"},
-            }
-        }
+        request = catalog.batch_get(self._table_name, dict.fromkeys(product_ids))
         found: dict[str, ProductSnapshot] = {}
         for _ in range(5):
             resp = client.batch_get_item(RequestItems=request)
             for row in resp.get("Responses", {}).get(self._table_name, []):
-                if "catalog" in row:  # a real product, not a saga record sharing the table
-                    pid = row["productId"]["S"]
-                    found[pid] = ProductSnapshot(pid, row.get("name", {}).get("S", ""), int(row["price"]["N"]))
+                product = catalog.read_row(row)
+                if product is not None:
+                    found[product.product_id] = ProductSnapshot(product.product_id, product.name, product.price)
             request = resp.get("UnprocessedKeys") or {}
             if not request:
                 break

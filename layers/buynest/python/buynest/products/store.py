@@ -1,6 +1,7 @@
 """The products table (pynamodb). Two sparse-free GSIs serve the catalog lists, newest first:
 ``byCreated`` (constant partition ``catalog``) and ``byCategory`` (partition = category). The ``images`` map
-(imageId -> entry) is written by the images service; here it is created empty and only read.
+(imageId -> entry) is written by the images service; here it is created empty and only read. What other services
+read or write of this table is its read model, ``buynest.core.catalog``.
 
 The same table holds the order saga's stock reservations, keyed ``productId = "RESERVATION#<orderId>"`` so that
 taking stock and recording what was taken are one transaction in one table. A reservation item has no ``catalog``,
@@ -19,6 +20,7 @@ from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.models import Model
 from pynamodb.transactions import TransactWrite
 
+from buynest.core import catalog
 from buynest.core.dynamo import CONDITION_FAILED, contention, reason_codes
 from buynest.core.hold import HoldState
 from buynest.core.pagination import decode_cursor, encode_cursor
@@ -26,7 +28,7 @@ from buynest.core.saga import AlreadyDecided, Reserved
 from buynest.products.domain import Line, Product, ProductImage, ProductNotFound, StockContention, StockHold
 from buynest.products.saga import NotHeld, ProductsGone, Released, ReleaseResult, ReserveResult, Short
 
-CATALOG = "catalog"
+CATALOG = "catalog"  # the value of every product's catalog.MARKER attribute
 RESERVATION_PREFIX = "RESERVATION#"
 
 
@@ -95,11 +97,11 @@ def _to_images(images: Any) -> list[ProductImage]:
     return [
         ProductImage(
             image_id=image_id,
-            status=str(entry.get("status", "")),
-            width=_int_or_none(entry.get("width")),
-            height=_int_or_none(entry.get("height")),
-            key=entry.get("key"),
-            thumbnail_key=entry.get("thumbnailKey"),
+            status=str(entry.get(catalog.IMAGE_STATUS, "")),
+            width=_int_or_none(entry.get(catalog.IMAGE_WIDTH)),
+            height=_int_or_none(entry.get(catalog.IMAGE_HEIGHT)),
+            key=entry.get(catalog.IMAGE_KEY),
+            thumbnail_key=entry.get(catalog.IMAGE_THUMBNAIL_KEY),
         )
         for image_id, entry in sorted(entries.items())
         if isinstance(entry, dict)
