@@ -37,7 +37,7 @@ from make_admin import invoke_make_admin
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-from tests.template import resources, template  # noqa: E402  (template.yaml, read the way the tests read it)
+from scripts.cfn_template import resources, template  # noqa: E402  (the one template.yaml loader)
 
 LOCAL = Path(os.environ.get("BUYNEST_LOCAL_DIR", ROOT / ".local"))
 FINAL = {"CONFIRMED", "FAILED", "CANCELLED"}

@@ -22,13 +22,12 @@ import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from functools import cache
 from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "layers" / "buynest" / "python"))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # scripts.cfn_template
 
-import yaml
 from pydantic import BaseModel
 
 import buynest
@@ -39,10 +38,10 @@ from buynest.orders import messages as orders
 from buynest.payments import messages as payments
 from buynest.products import messages as products
 from buynest.users import messages as users
+from scripts.cfn_template import template
 
 ROOT = Path(__file__).resolve().parent.parent
 EVENTS_DIR = ROOT / "events"
-TEMPLATE = ROOT / "template.yaml"
 JSON_SCHEMA_DIALECT = "https://json-schema.org/draft/2020-12/schema"
 BUS = "EventBus"
 
@@ -395,29 +394,6 @@ def _markdown(text: str) -> str:
 
 def dump(document: Any) -> str:
     return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
-
-
-class _CfnLoader(yaml.SafeLoader):
-    """template.yaml with CloudFormation's short-form tags (``!Ref X`` -> ``{"Ref": "X"}``, ``!GetAtt`` ...)."""
-
-
-def _cfn_tag(loader: yaml.SafeLoader, suffix: str, node: yaml.Node) -> Any:
-    if isinstance(node, yaml.ScalarNode):
-        value: Any = loader.construct_scalar(node)
-    elif isinstance(node, yaml.SequenceNode):
-        value = loader.construct_sequence(node, deep=True)
-    else:
-        value = loader.construct_mapping(node, deep=True)
-    return {suffix if suffix in ("Ref", "Condition") else f"Fn::{suffix}": value}
-
-
-_CfnLoader.add_multi_constructor("!", _cfn_tag)
-
-
-@cache
-def template() -> dict[str, Any]:
-    loaded: dict[str, Any] = yaml.load(TEMPLATE.read_text(), Loader=_CfnLoader)  # noqa: S506 (a SafeLoader)
-    return loaded
 
 
 def _target_name(arn: Any) -> str | None:

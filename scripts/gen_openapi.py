@@ -35,6 +35,7 @@ for _path in (ROOT / "layers" / "buynest" / "python", ROOT):
     if str(_path) not in sys.path:
         sys.path.insert(0, str(_path))
 
+from scripts import cfn_template  # noqa: E402 - needs the paths above
 from scripts import openapi_models as responses  # noqa: E402 - needs the paths above
 
 OPENAPI = ROOT / "openapi.yaml"
@@ -253,21 +254,6 @@ TAGS = {
 # Reading the template and the handlers.
 
 
-class _TemplateLoader(yaml.SafeLoader):  # type: ignore[misc,unused-ignore]
-    """Loads template.yaml, turning CloudFormation short-form tags (!Ref, !Sub, ...) into plain values."""
-
-
-def _cfn_tag(loader: yaml.SafeLoader, suffix: str, node: yaml.Node) -> Any:
-    if isinstance(node, yaml.ScalarNode):
-        return loader.construct_scalar(node)
-    if isinstance(node, yaml.SequenceNode):
-        return loader.construct_sequence(node, deep=True)
-    return loader.construct_mapping(node, deep=True)
-
-
-_TemplateLoader.add_multi_constructor("!", _cfn_tag)
-
-
 @dataclass(frozen=True)
 class Route:
     method: str
@@ -277,7 +263,7 @@ class Route:
 
 def template_routes(template: Path = TEMPLATE) -> list[Route]:
     """Every ``Type: Api`` event of the template, with the file of the function that serves it."""
-    doc = yaml.load(template.read_text(), Loader=_TemplateLoader)  # noqa: S506 - a SafeLoader subclass
+    doc = cfn_template.load(template)
     routes = []
     for resource in doc["Resources"].values():
         if resource.get("Type") != "AWS::Serverless::Function":

@@ -24,7 +24,7 @@ from pathlib import Path
 import boto3
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from tests.template import template
+from scripts.cfn_template import template
 
 ROOT = Path(__file__).resolve().parent.parent
 LOCAL = Path(os.environ.get("BUYNEST_LOCAL_DIR", ROOT / ".local"))

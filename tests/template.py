@@ -1,41 +1,13 @@
-"""Reads template.yaml (CloudFormation short-form tags included) so tests build resources from its own
-definitions instead of repeating them."""
+"""template.yaml for the tests (read by ``scripts/cfn_template.py``, the one loader), so they build resources from
+its own definitions instead of repeating them."""
 
 from __future__ import annotations
 
-from functools import cache
-from pathlib import Path
 from typing import Any
 
-import yaml
+from scripts.cfn_template import TEMPLATE, resources, template
 
-TEMPLATE = Path(__file__).resolve().parent.parent / "template.yaml"
-
-
-class _Loader(yaml.SafeLoader):
-    pass
-
-
-def _tag(loader: yaml.SafeLoader, suffix: str, node: yaml.Node) -> Any:
-    if isinstance(node, yaml.ScalarNode):
-        value: Any = loader.construct_scalar(node)
-    elif isinstance(node, yaml.SequenceNode):
-        value = loader.construct_sequence(node, deep=True)
-    else:
-        value = loader.construct_mapping(node, deep=True)  # type: ignore[arg-type]
-    return {f"Fn::{suffix}" if suffix not in ("Ref", "Condition") else suffix: value}
-
-
-_Loader.add_multi_constructor("!", _tag)
-
-
-@cache
-def template() -> dict[str, Any]:
-    return yaml.load(TEMPLATE.read_text(), Loader=_Loader)
-
-
-def resources(kind: str) -> dict[str, dict[str, Any]]:
-    return {name: res for name, res in template()["Resources"].items() if res["Type"] == kind}
+__all__ = ["TEMPLATE", "bus_name", "create_table_args", "resources", "template"]
 
 
 def create_table_args(logical_id: str, table_name: str) -> dict[str, Any]:
