@@ -41,7 +41,7 @@ endef
 include localstack/local.mk
 include tests/browser/browser.mk
 
-.PHONY: help uv deps first-run dev invoke validate up down url admin seed redrive bench load events openapi fuzz test test-unit test-integration test-e2e test-browser browser-deps test-localstack lint fmt logs deploy deploy-aws status clean python lock mail screenshots
+.PHONY: help uv deps first-run dev invoke validate up down url admin seed redrive bench load events openapi fuzz test test-unit test-integration test-e2e test-browser browser-deps test-localstack lint fmt logs deploy deploy-aws status clean python lock mail config screenshots
 
 help: ## this list
 	@grep -hE '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
@@ -189,6 +189,9 @@ lock: $(UV) ## re-resolve every hashed lock (*.txt) from its .in file (needs net
 clean: down ## remove everything the project wrote: .local/ (venvs, builds, LocalStack data, logs) and the caches
 	rm -rf $(LOCAL) .aws-sam .pytest_cache .mypy_cache .ruff_cache .import_linter_cache .grimp_cache .hypothesis
 	find . -path ./.git -prune -o -name __pycache__ -type d -prune -exec rm -rf {} +
+
+config: $(DEV)/.stamp ## the live settings (name, value, default); SET=name=value changes one, no deploy (README, Live settings)
+	@SET="$(SET)" $(PY) scripts/config.py
 
 mail: $(DEV)/.stamp ## the emails the local stack has sent, newest first, one JSON per line; TO=<email> for one address
 	@TO="$(TO)" $(PY) scripts/mail.py

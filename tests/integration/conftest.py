@@ -11,6 +11,7 @@ from aws_lambda_powertools.utilities import parameters
 from moto import mock_aws
 
 from buynest.core.auth import set_account_check, set_token_service
+from buynest.core.settings import SETTINGS_PATH_ENV, set_live_settings
 from buynest.products.runtime import set_product_service
 from buynest.users.runtime import set_address_service, set_user_service
 from tests.template import create_table_args, resources
@@ -38,12 +39,40 @@ def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, Any]]:
             if logical_id in TABLE_ENV:
                 monkeypatch.setenv(TABLE_ENV[logical_id], name)
         keys = auth_keys(monkeypatch)
-        for reset in (set_token_service, set_user_service, set_product_service, set_address_service):
+        settings_path = live_settings_parameters(monkeypatch)
+        for reset in (set_token_service, set_user_service, set_product_service, set_address_service, set_live_settings):
             reset(None)
         set_account_check(TrustTheToken())  # tests of revocation install the real DynamoAccountCheck
-        yield {"tables": names, "ddb": ddb, **keys}
+        yield {"tables": names, "ddb": ddb, "settings_path": settings_path, **keys}
         for reset in (set_token_service, set_user_service, set_product_service, set_address_service, set_account_check):
             reset(None)
+        set_live_settings(None)
+
+
+SETTINGS_PATH = "/buynest/it/settings/"
+
+
+def live_settings_parameters(monkeypatch: pytest.MonkeyPatch) -> str:
+    """The live settings' parameters as template.yaml declares them (name and default value), under a test path
+    that the functions' environment names, as the template's Globals do."""
+    ssm = boto3.client("ssm", region_name="us-east-1")
+    for resource in resources("AWS::SSM::Parameter").values():
+        props = resource["Properties"]
+        name = props.get("Name", {})
+        text = name.get("Fn::Sub", "") if isinstance(name, dict) else ""
+        if "/settings/" in text:
+            ssm.put_parameter(Name=SETTINGS_PATH + text.rsplit("/", 1)[1], Value=props["Value"], Type="String")
+    monkeypatch.setenv(SETTINGS_PATH_ENV, SETTINGS_PATH)
+    return SETTINGS_PATH
+
+
+def put_setting(name: str, value: str) -> None:
+    """Store ``value`` (unchecked: tests also store bad ones) as the live setting ``name``, and forget what
+    Powertools cached, as if the cache age had passed."""
+    ssm = boto3.client("ssm", region_name="us-east-1")
+    ssm.put_parameter(Name=SETTINGS_PATH + name, Value=value, Type="String", Overwrite=True)
+    parameters.clear_caches()
+    set_live_settings(None)
 
 
 def auth_keys(monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:

@@ -23,6 +23,7 @@ from buynest.products.runtime import set_product_service
 from buynest.products.service import ProductService
 from buynest.products.store import DynamoProductRepository
 from tests.conftest import FakeContext, api_event, call, load_handler
+from tests.integration.conftest import put_setting
 from tests.integration.images_fixtures import BUCKET, ImagesEnv, images_env, products_stream_specification
 
 request_upload = load_handler("images/request_upload")
@@ -278,9 +279,9 @@ def stream_records(env: ImagesEnv) -> list[dict[str, Any]]:
 
 
 def test_cap_unknown_product_and_a_product_stored_before_images(
-    env: ImagesEnv, make_product: Any, admin_token: str, monkeypatch: pytest.MonkeyPatch
+    env: ImagesEnv, make_product: Any, admin_token: str
 ) -> None:
-    monkeypatch.setenv("MAX_IMAGES_PER_PRODUCT", "2")
+    put_setting("images-per-product", "2")
     env.ddb.put_item(
         TableName=env.products_table,
         Item={
@@ -323,11 +324,11 @@ def test_an_upload_for_a_deleted_product_is_deleted(
 
 
 def test_uploads_abandoned_long_ago_are_removed_at_the_next_request_and_free_the_cap(
-    env: ImagesEnv, make_product: Any, admin_token: str, monkeypatch: pytest.MonkeyPatch
+    env: ImagesEnv, make_product: Any, admin_token: str
 ) -> None:
     """Guards: PENDING entries whose pre-signed POST expired long ago counted towards the cap forever (the table's
     own conditions, not a fake: the removal is conditional on the entry still being that PENDING one)."""
-    monkeypatch.setenv("MAX_IMAGES_PER_PRODUCT", "2")
+    put_setting("images-per-product", "2")
     pid = make_product()
     long_ago = {"S": "2026-01-01T00:00:00Z"}
     for image_id, status in (("01STALEPENDING", "PENDING"), ("01OLDREADY", "READY")):

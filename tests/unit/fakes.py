@@ -11,7 +11,16 @@ from buynest.core.pagination import decode_cursor, encode_cursor
 from buynest.images import domain as images
 from buynest.images.domain import ImageRecord, StoredObject
 from buynest.products.domain import Product, ProductImage, ProductNotFound
-from buynest.users.domain import EmailTaken, LoginAttempts, User, UserNotFound, is_locked, window_open
+from buynest.users.domain import (
+    DEFAULT_LOCKOUT,
+    EmailTaken,
+    Lockout,
+    LoginAttempts,
+    User,
+    UserNotFound,
+    is_locked,
+    window_open,
+)
 
 
 class FakeUserRepository:
@@ -46,11 +55,11 @@ class FakeUserRepository:
     def login_attempts(self, email: str) -> LoginAttempts | None:
         return self.attempts.get(email)
 
-    def claim_attempt(self, email: str, now: int) -> bool:
+    def claim_attempt(self, email: str, now: int, lockout: Lockout = DEFAULT_LOCKOUT) -> bool:
         current = self.attempts.get(email)
-        if is_locked(current, now):
+        if is_locked(current, now, lockout):
             return False
-        if current and window_open(current, now):
+        if current and window_open(current, now, lockout):
             self.attempts[email] = LoginAttempts(current.failures + 1, current.window_start)
         else:
             self.attempts[email] = LoginAttempts(1, now)

@@ -84,6 +84,13 @@ CART_CATALOG = allow(
     when="ForAllValues:StringEquals dynamodb:Attributes=catalog,name,price,productId,stock; "
     "StringEqualsIfExists dynamodb:Select=SPECIFIC_ATTRIBUTES",
 )
+
+
+def reads_settings(*settings: str) -> frozenset[Grant]:
+    """The live settings (buynest.core.settings) a function reads, by their parameters' logical ids."""
+    return needs(*(allow(name, "ssm:GetParameters") for name in settings))
+
+
 IMAGE_OBJECTS = ("ImagesBucket/originals/*", "ImagesBucket/images/*", "ImagesBucket/thumbnails/*")
 
 # Every function (and state machine) of template.yaml, and exactly what it may do. Keep it in template order.
@@ -98,6 +105,7 @@ NEEDS: dict[str, frozenset[Grant]] = {
         allow("UsersTable", "UpdateItem", keys=["USER#*"]),  # re-hash the password
         allow("AuthSecret", "secretsmanager:GetSecretValue"),  # the signing key seeds: login alone holds them
         allow("AuthPublicKeys", "ssm:GetParameter", "ssm:PutParameter"),  # publishes the public keys it signs with
+        reads_settings("LoginLockoutThresholdSetting", "LoginLockoutWindowSetting"),
     ),
     "GetMeFunction": needs(allow("UsersTable", "GetItem", keys=["ADDRESS#*", "USER#*"]), SECRET),
     "PutAddressFunction": needs(
@@ -154,7 +162,12 @@ NEEDS: dict[str, frozenset[Grant]] = {
     ),
     # ---- cart (pk: CART#, APPLIED#); the catalog through the products table's read-only view (CartCatalogReadPolicy)
     "GetCartFunction": needs(allow("CartsTable", "GetItem", keys=["CART#*"]), CART_CATALOG, SECRET),
-    "SetCartItemFunction": needs(allow("CartsTable", "GetItem", "PutItem", keys=["CART#*"]), CART_CATALOG, SECRET),
+    "SetCartItemFunction": needs(
+        allow("CartsTable", "GetItem", "PutItem", keys=["CART#*"]),
+        CART_CATALOG,
+        SECRET,
+        reads_settings("CartLineLimitSetting"),
+    ),
     "RemoveCartItemFunction": needs(allow("CartsTable", "GetItem", "PutItem", keys=["CART#*"]), CART_CATALOG, SECRET),
     "ClearCartFunction": needs(allow("CartsTable", "GetItem", "PutItem", keys=["CART#*"]), CART_CATALOG, SECRET),
     "CartOnOrderConfirmedFunction": needs(
@@ -167,7 +180,10 @@ NEEDS: dict[str, frozenset[Grant]] = {
     ),
     # ---- images
     "RequestImageUploadFunction": needs(
-        allow("ProductsTable", "GetItem", "UpdateItem"), allow("ImagesBucket/originals/*", "s3:PutObject"), SECRET
+        allow("ProductsTable", "GetItem", "UpdateItem"),
+        allow("ImagesBucket/originals/*", "s3:PutObject"),
+        SECRET,
+        reads_settings("ImagesPerProductSetting"),
     ),
     "DeleteImageFunction": needs(
         allow("ProductsTable", "UpdateItem"), *(allow(o, "s3:DeleteObject") for o in IMAGE_OBJECTS), SECRET
@@ -203,9 +219,12 @@ NEEDS: dict[str, frozenset[Grant]] = {
         publishes("orders"), allow("OrderEventsOutboxDLQ", "sqs:SendMessage"), allow("OrdersTable", "UpdateItem")
     ),
     "OnReplyFunction": needs(allow("OrdersTable", "GetItem", "UpdateItem"), START_PAYMENT, publishes("orders")),
-    "ConfirmOrderFunction": needs(allow("OrdersTable", "GetItem", "UpdateItem")),
+    "ConfirmOrderFunction": needs(
+        allow("OrdersTable", "GetItem", "UpdateItem"), reads_settings("PointsRatePercentSetting")
+    ),
     "FailOrderFunction": needs(allow("OrdersTable", "GetItem", "UpdateItem")),
     "SweepOrdersFunction": needs(
+        reads_settings("PendingOrderTimeoutSetting"),
         allow("OrdersTable/index/openOrders", "Query"),
         allow("OrdersTable", "GetItem", "UpdateItem"),
         START_PAYMENT,

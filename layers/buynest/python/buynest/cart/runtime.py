@@ -9,8 +9,13 @@ from buynest.core.lazy import Lazy
 
 def _build_service() -> CartService:
     from buynest.cart.store import DynamoCartRepository, DynamoCatalogView
+    from buynest.core.settings import CART_LINE_LIMIT, setting
 
-    return CartService(DynamoCartRepository(env_str("CARTS_TABLE")), DynamoCatalogView(env_str("PRODUCTS_TABLE")))
+    return CartService(
+        DynamoCartRepository(env_str("CARTS_TABLE")),
+        DynamoCatalogView(env_str("PRODUCTS_TABLE")),
+        max_lines=setting(CART_LINE_LIMIT),  # a live setting, read when a line is added
+    )
 
 
 cart_service = Lazy(_build_service)

@@ -26,6 +26,7 @@ from buynest.cart.domain import (
 from buynest.cart.messages import OrderConfirmed
 from buynest.core.ids import now_iso
 from buynest.core.retry import Backoff
+from buynest.core.settings import IntValue, current
 
 
 class CartRepository(Protocol):
@@ -61,8 +62,9 @@ class CartService:
         catalog: CatalogView,
         clock: Callable[[], str] = now_iso,
         backoff: Backoff | None = None,
-        max_lines: int = MAX_LINES,
+        max_lines: IntValue = MAX_LINES,
     ) -> None:
+        """``max_lines``: a number or a reader of the live setting, read at each change of a line."""
         self._carts = carts
         self._catalog = catalog
         self._clock = clock
@@ -80,7 +82,7 @@ class CartService:
         now = self._clock()
         return self._change(
             user_id,
-            lambda cart, catalog: set_quantity(cart, product_id, quantity, now, catalog, self._max_lines),
+            lambda cart, catalog: set_quantity(cart, product_id, quantity, now, catalog, current(self._max_lines)),
             also=(product_id,),
         )
 

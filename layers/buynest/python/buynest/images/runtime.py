@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from buynest.core.config import ConfigError, env_int, env_str
 from buynest.core.lazy import Lazy
-from buynest.images.domain import MAX_IMAGES_PER_PRODUCT, UPLOAD_TTL_SECONDS
+from buynest.images.domain import UPLOAD_TTL_SECONDS
 from buynest.images.service import ImageProcessor, ImageService
 
 
@@ -16,7 +16,6 @@ class ImagesSettings:
     products_table: str
     images_bucket: str
     upload_ttl_seconds: int = UPLOAD_TTL_SECONDS
-    max_images: int = MAX_IMAGES_PER_PRODUCT
 
     @classmethod
     def from_env(cls) -> ImagesSettings:
@@ -24,12 +23,9 @@ class ImagesSettings:
             products_table=env_str("PRODUCTS_TABLE"),
             images_bucket=env_str("IMAGES_BUCKET"),
             upload_ttl_seconds=env_int("IMAGE_UPLOAD_TTL_SECONDS", UPLOAD_TTL_SECONDS),
-            max_images=env_int("MAX_IMAGES_PER_PRODUCT", MAX_IMAGES_PER_PRODUCT),
         )
         if not 1 <= settings.upload_ttl_seconds <= 3600:
             raise ConfigError("IMAGE_UPLOAD_TTL_SECONDS must be between 1 and 3600")
-        if settings.max_images < 1:
-            raise ConfigError("MAX_IMAGES_PER_PRODUCT must be at least 1")
         return settings
 
 
@@ -43,6 +39,7 @@ class ImagesEventSettings:
 
 
 def _build_image_service() -> ImageService:
+    from buynest.core.settings import IMAGES_PER_PRODUCT, setting
     from buynest.images.storage import S3ImageStorage
     from buynest.images.store import DynamoImageRepository
 
@@ -51,7 +48,7 @@ def _build_image_service() -> ImageService:
         DynamoImageRepository(settings.products_table),
         S3ImageStorage(settings.images_bucket),
         upload_ttl_seconds=settings.upload_ttl_seconds,
-        max_images=settings.max_images,
+        max_images=setting(IMAGES_PER_PRODUCT),  # a live setting, read at each upload request
     )
 
 

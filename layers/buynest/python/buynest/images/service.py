@@ -11,6 +11,7 @@ from typing import Any, Protocol
 
 from buynest.core.events import EventPublisher, make_event
 from buynest.core.ids import iso, new_id, now_iso, utc_now
+from buynest.core.settings import IntValue, current
 from buynest.images.domain import (
     MAX_IMAGE_BYTES,
     MAX_IMAGES_PER_PRODUCT,
@@ -114,10 +115,11 @@ class ImageService:
         storage: ObjectStorage,
         *,
         upload_ttl_seconds: int = UPLOAD_TTL_SECONDS,
-        max_images: int = MAX_IMAGES_PER_PRODUCT,
+        max_images: IntValue = MAX_IMAGES_PER_PRODUCT,
         max_bytes: int = MAX_IMAGE_BYTES,
         clock: Callable[[], datetime] = utc_now,
     ) -> None:
+        """``max_images``: a number or a reader of the live setting, read at each upload request."""
         self._repo = repo
         self._storage = storage
         self._clock = clock
@@ -140,7 +142,7 @@ class ImageService:
             created_at=now,
             updated_at=now,
         )
-        self._repo.add(product_id, record, self._max_images)
+        self._repo.add(product_id, record, current(self._max_images))
         key = object_keys(product_id, record.image_id)[0]
         upload = self._storage.presign_upload(key, content_type, content_length, self._upload_ttl)
         return UploadTicket(image_id=record.image_id, upload=upload, expires_in=self._upload_ttl)

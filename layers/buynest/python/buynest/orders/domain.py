@@ -55,9 +55,12 @@ REJECTION_REASON = {
     Part.POINTS: FailureReason.INSUFFICIENT_POINTS,
 }
 
-MAX_LINES = 20
+# One stock reservation is one TransactWriteItems (at most 100 items: the record and one per product), so 99; the
+# cart's line limit (a live setting, at most buynest.core.settings.MAX_CART_LINES) never exceeds it.
+MAX_LINES = 99
 MAX_QUANTITY = 100
-POINTS_RATE_DIVISOR = 100
+# the default of the live setting points-rate-percent (buynest.core.settings)
+POINTS_RATE_PERCENT = 1
 
 
 class OrderError(BuynestError):
@@ -143,9 +146,9 @@ def settle_amounts(subtotal: int, discount: int, points_to_use: int) -> Amounts:
     return Amounts(subtotal=subtotal, discount=discount, points_used=points_used)
 
 
-def points_earned(total: int) -> int:
-    """1 % of what the customer paid, rounded down."""
-    return total // POINTS_RATE_DIVISOR
+def points_earned(total: int, rate_percent: int = POINTS_RATE_PERCENT) -> int:
+    """``rate_percent`` % of what the customer paid, rounded down (1 % unless the shop changed the setting)."""
+    return total * rate_percent // 100
 
 
 def check_payable(subtotal: int) -> None:

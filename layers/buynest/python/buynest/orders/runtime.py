@@ -24,7 +24,6 @@ class OrdersSettings:
     orders_table: str
     products_table: str
     state_machine_arn: str
-    pending_timeout: int
     publish_grace: int
 
     @classmethod
@@ -33,7 +32,6 @@ class OrdersSettings:
             orders_table=env_str("ORDERS_TABLE"),
             products_table=env_str("PRODUCTS_TABLE"),
             state_machine_arn=env_str("PAYMENT_STATE_MACHINE_ARN", "unset"),
-            pending_timeout=env_int("ORDER_PENDING_TIMEOUT_SECONDS", 300),
             publish_grace=env_int("ORDER_PUBLISH_GRACE_SECONDS", 300),
         )
 
@@ -75,6 +73,7 @@ class StepFunctionsWorkflow:
 
 def _build_order_service() -> OrderService:
     from buynest.core.events import EventBridgePublisher
+    from buynest.core.settings import PENDING_ORDER_TIMEOUT_SECONDS, POINTS_RATE_PERCENT, setting
     from buynest.orders.store import DynamoCatalog, DynamoOrderRepository
 
     settings = OrdersSettings.from_env()
@@ -83,8 +82,10 @@ def _build_order_service() -> OrderService:
         DynamoCatalog(settings.products_table),
         StepFunctionsWorkflow(settings.state_machine_arn),
         EventBridgePublisher(),
-        pending_timeout=settings.pending_timeout,
+        # live settings (buynest.core.settings), read each time a sweep or a confirmation needs them
+        pending_timeout=setting(PENDING_ORDER_TIMEOUT_SECONDS),
         publish_grace=settings.publish_grace,
+        points_rate=setting(POINTS_RATE_PERCENT),
     )
 
 

@@ -13,10 +13,12 @@ from buynest.core.events import EventPublisher, make_event
 from buynest.core.ids import new_id, now_iso
 from buynest.core.observability import logger
 from buynest.core.payment import token_kind
+from buynest.core.settings import IntValue, current
 from buynest.orders import messages
 from buynest.orders.domain import (
     FINAL,
     MAX_WORKFLOW_RERUNS,
+    POINTS_RATE_PERCENT,
     REJECTION_REASON,
     Amounts,
     FailureReason,
@@ -92,9 +94,11 @@ class OrderService:
         payments: PaymentWorkflow,
         publisher: EventPublisher,
         clock: Callable[[], float] = time.time,
-        pending_timeout: int = 60,
+        pending_timeout: IntValue = 60,
         publish_grace: int = 300,
+        points_rate: IntValue = POINTS_RATE_PERCENT,
     ) -> None:
+        """``pending_timeout`` and ``points_rate`` are numbers or readers of the live settings, read when used."""
         self._repo = repo
         self._catalog = catalog
         self._payments = payments
@@ -102,6 +106,7 @@ class OrderService:
         self._clock = clock
         self.pending_timeout = pending_timeout
         self.publish_grace = publish_grace
+        self.points_rate = points_rate
 
     # ---- API ----
 
@@ -206,7 +211,9 @@ class OrderService:
         if order is None:
             raise NotConfirmable(f"order {order_id} does not exist")
         if order.status == OrderStatus.PAID:
-            confirmed = self._repo.mark_confirmed(order_id, points_earned(order.amounts.total), now)
+            # the rate of this moment, kept on the order (pointsEarned): a cancel takes back exactly these points
+            earned = points_earned(order.amounts.total, current(self.points_rate))
+            confirmed = self._repo.mark_confirmed(order_id, earned, now)
             order = confirmed or self._repo.get(order_id) or order
         if order.status not in (OrderStatus.CONFIRMED, OrderStatus.CANCELLED):
             raise NotConfirmable(f"order {order_id} is {order.status.value}, not waiting for its payment")
@@ -231,7 +238,7 @@ class OrderService:
         event the outbox has not acknowledged within ``publish_grace`` gets it again, with its derived event id.
         Returns what it did."""
         now = int(self._clock())
-        timeout = self.pending_timeout if pending_timeout is None else pending_timeout
+        timeout = current(self.pending_timeout) if pending_timeout is None else pending_timeout
         done: Counter[str] = Counter(
             timedOut=0, workflowsStarted=0, workflowsRerun=0, running=0, needsOperator=0, republished=0
         )

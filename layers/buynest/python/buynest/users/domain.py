@@ -12,6 +12,7 @@ from buynest.core.hold import HoldState
 CUSTOMER = "customer"
 ADMIN = "admin"
 
+# the defaults of the live settings login-lockout-threshold and login-lockout-window-seconds (buynest.core.settings)
 LOCKOUT_THRESHOLD = 10
 LOCKOUT_WINDOW_SECONDS = 15 * 60
 
@@ -242,14 +243,26 @@ def refuse_hidden_characters(text: str) -> str:
     return text
 
 
-def window_open(attempts: LoginAttempts | None, now: int) -> bool:
-    return attempts is not None and attempts.window_start > now - LOCKOUT_WINDOW_SECONDS
+@dataclass(frozen=True)
+class Lockout:
+    """How many login attempts an email gets per window of ``window_seconds`` before it is locked until the window
+    passes (the live settings; these defaults otherwise)."""
+
+    threshold: int = LOCKOUT_THRESHOLD
+    window_seconds: int = LOCKOUT_WINDOW_SECONDS
 
 
-def is_locked(attempts: LoginAttempts | None, now: int) -> bool:
-    """Locked after ``LOCKOUT_THRESHOLD`` failures inside the window, until the window passes."""
-    return window_open(attempts, now) and attempts is not None and attempts.failures >= LOCKOUT_THRESHOLD
+DEFAULT_LOCKOUT = Lockout()
 
 
-def retry_after(attempts: LoginAttempts, now: int) -> int:
-    return max(1, attempts.window_start + LOCKOUT_WINDOW_SECONDS - now)
+def window_open(attempts: LoginAttempts | None, now: int, lockout: Lockout = DEFAULT_LOCKOUT) -> bool:
+    return attempts is not None and attempts.window_start > now - lockout.window_seconds
+
+
+def is_locked(attempts: LoginAttempts | None, now: int, lockout: Lockout = DEFAULT_LOCKOUT) -> bool:
+    """Locked after ``lockout.threshold`` failures inside the window, until the window passes."""
+    return window_open(attempts, now, lockout) and attempts is not None and attempts.failures >= lockout.threshold
+
+
+def retry_after(attempts: LoginAttempts, now: int, lockout: Lockout = DEFAULT_LOCKOUT) -> int:
+    return max(1, attempts.window_start + lockout.window_seconds - now)

@@ -10,6 +10,7 @@ from buynest.core.auth import token_service
 from buynest.core.config import env_str
 from buynest.core.lazy import Lazy
 from buynest.users.address import AddressService
+from buynest.users.domain import Lockout
 from buynest.users.service import UserService
 
 if TYPE_CHECKING:
@@ -26,6 +27,14 @@ class UsersSettings:
         return cls(users_table=env_str("USERS_TABLE"), event_bus_name=os.environ.get("EVENT_BUS_NAME") or None)
 
 
+def live_lockout() -> Lockout:
+    """The login lockout of the live settings (buynest.core.settings), read at each login (cached 30 s)."""
+    from buynest.core.settings import LOGIN_LOCKOUT_THRESHOLD, LOGIN_LOCKOUT_WINDOW_SECONDS, live_settings
+
+    values = live_settings().values(LOGIN_LOCKOUT_THRESHOLD, LOGIN_LOCKOUT_WINDOW_SECONDS)
+    return Lockout(values[LOGIN_LOCKOUT_THRESHOLD], values[LOGIN_LOCKOUT_WINDOW_SECONDS])
+
+
 def _build_user_service() -> UserService:
     from buynest.core.events import EventBridgePublisher
     from buynest.users.passwords import Argon2Hasher
@@ -33,7 +42,9 @@ def _build_user_service() -> UserService:
 
     settings = UsersSettings.from_env()
     events = EventBridgePublisher(settings.event_bus_name) if settings.event_bus_name else None
-    return UserService(DynamoUserRepository(settings.users_table), Argon2Hasher(), token_service, events=events)
+    return UserService(
+        DynamoUserRepository(settings.users_table), Argon2Hasher(), token_service, events=events, lockout=live_lockout
+    )
 
 
 user_service = Lazy(_build_user_service)

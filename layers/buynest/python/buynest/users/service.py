@@ -13,7 +13,9 @@ from buynest.core.observability import logger
 from buynest.users.domain import (
     ADMIN,
     CUSTOMER,
+    DEFAULT_LOCKOUT,
     InvalidCredentials,
+    Lockout,
     LoginAttempts,
     TooManyAttempts,
     User,
@@ -37,7 +39,7 @@ class UserRepository(Protocol):
         ...
 
     def login_attempts(self, email: str) -> LoginAttempts | None: ...
-    def claim_attempt(self, email: str, now: int) -> bool: ...
+    def claim_attempt(self, email: str, now: int, lockout: Lockout = DEFAULT_LOCKOUT) -> bool: ...
     def clear_failures(self, email: str) -> None: ...
     def replace_password_hash(self, user_id: str, old_hash: str, new_hash: str) -> bool: ...
 
@@ -59,12 +61,15 @@ class UserService:
         tokens: Callable[[], TokenService],
         clock: Callable[[], float] = time.time,
         events: EventPublisher | None = None,
+        lockout: Callable[[], Lockout] = lambda: DEFAULT_LOCKOUT,
     ) -> None:
+        """``lockout``: the login lockout now (a reader of the live settings when deployed)."""
         self._repo = repo
         self._hasher = hasher
         self._tokens = tokens
         self._clock = clock
         self._events = events
+        self._lockout = lockout
 
     def signup(self, email: str, password: str, name: str, role: str = CUSTOMER) -> User:
         """Register a user; the email's uniqueness is enforced by the table (a conditional transaction)."""
@@ -98,13 +103,14 @@ class UserService:
         failures inside the window every attempt is refused until it passes.
 
         Every attempt is claimed (counted, atomically) *before* its password is checked, so a burst of parallel
-        guesses gets at most ``LOCKOUT_THRESHOLD`` checks per window; a successful login then clears the count
+        guesses gets at most ``lockout.threshold`` checks per window; a successful login then clears the count
         (its own claim included)."""
         email = normalize_email(email)
         now = int(self._clock())
-        if not self._repo.claim_attempt(email, now):
+        lockout = self._lockout()
+        if not self._repo.claim_attempt(email, now, lockout):
             attempts = self._repo.login_attempts(email)
-            wait = retry_after(attempts, now) if attempts is not None else 1
+            wait = retry_after(attempts, now, lockout) if attempts is not None else 1
             raise TooManyAttempts(f"too many failed logins for this email; try again in {wait} seconds")
         user = self._repo.get_by_email(email)
         if user is None:

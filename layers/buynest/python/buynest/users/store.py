@@ -18,10 +18,10 @@ from buynest.core.dynamo import CONDITION_FAILED, contention, reason_codes
 from buynest.core.hold import HoldState
 from buynest.core.saga import AlreadyDecided, Reserved
 from buynest.users.domain import (
-    LOCKOUT_THRESHOLD,
-    LOCKOUT_WINDOW_SECONDS,
+    DEFAULT_LOCKOUT,
     EmailTaken,
     HoldKind,
+    Lockout,
     LoginAttempts,
     Move,
     PointsContention,
@@ -156,24 +156,24 @@ class DynamoUserRepository:
             return None
         return LoginAttempts(failures=int(item.failures or 0), window_start=int(item.windowStart or 0))
 
-    def claim_attempt(self, email: str, now: int) -> bool:
+    def claim_attempt(self, email: str, now: int, lockout: Lockout = DEFAULT_LOCKOUT) -> bool:
         """Count one login attempt for ``email`` before its password is checked: ``failures + 1`` in the open
-        window while ``failures < LOCKOUT_THRESHOLD``, or a new window. Each is one conditional write, so however
-        many attempts run at once, at most ``LOCKOUT_THRESHOLD`` are claimed per window. False when the window is
+        window while ``failures < lockout.threshold``, or a new window. Each is one conditional write, so however
+        many attempts run at once, at most ``lockout.threshold`` are claimed per window. False when the window is
         open and full (locked)."""
-        cutoff = now - LOCKOUT_WINDOW_SECONDS
+        cutoff = now - lockout.window_seconds
         for _ in range(3):
             try:
                 UserItem(pk=_login_key(email)).update(
                     actions=[UserItem.failures.add(1)],
-                    condition=(UserItem.windowStart > cutoff) & (UserItem.failures < LOCKOUT_THRESHOLD),
+                    condition=(UserItem.windowStart > cutoff) & (UserItem.failures < lockout.threshold),
                 )
                 return True
             except UpdateError as exc:
                 if exc.cause_response_code != "ConditionalCheckFailedException":
                     raise
             fresh = UserItem(
-                pk=_login_key(email), failures=1, windowStart=now, expiresAt=now + LOCKOUT_WINDOW_SECONDS + 60
+                pk=_login_key(email), failures=1, windowStart=now, expiresAt=now + lockout.window_seconds + 60
             )
             try:
                 fresh.save(condition=UserItem.pk.does_not_exist() | (UserItem.windowStart <= cutoff))
@@ -181,7 +181,7 @@ class DynamoUserRepository:
             except PutError as exc:
                 if exc.cause_response_code != "ConditionalCheckFailedException":
                     raise
-            if is_locked(self.login_attempts(email), now):
+            if is_locked(self.login_attempts(email), now, lockout):
                 return False
         return False
 
