@@ -2,11 +2,15 @@
 .local/bench/latest.json. Nothing here is a test: it measures.
 
   cold start   each function's init (imports + its first AWS client) in a fresh process of the runtime venv,
-               divided by bare `import boto3; boto3.client("dynamodb")` measured in the same run
+               divided by bare `import boto3; boto3.client("dynamodb")` and by a cookbook-style Powertools peer
+               (resolver + Logger + one pydantic model + a DynamoDB client, nothing of ours), both measured in the
+               same run
   gateway      GET /products latency divided by GET /health (a no-op function) behind the same local gateway
   saga         POST /orders -> CONFIRMED, p50/p99, for 1 shopper ordering one after another and for 20
                concurrent shoppers in a closed loop (each orders again once its order is final), after a warm-up
-               round at the same concurrency; confirmed orders per minute; oversell check
+               round at the same concurrency; confirmed orders per minute; oversell check; CPU seconds per
+               confirmed order of LocalStack's process and of the function processes (their own counters)
+  idle CPU     LocalStack's CPU while nothing happens, measured after the saga
   coupon rush  POST /coupons/{code}/issue from many customers at once: issues per second, p99, exactly-N check
   search       GET /products?q=&sort= at 1,000 and 10,000 products (--quick: 1,000 only): index items per product,
                postings read per query, p50/p95 latency; the products are written straight into the products and
@@ -96,6 +100,39 @@ def measure_init(python: str, paths: list[str], body: str, env: dict[str, str]) 
     return float(out.stdout.strip().splitlines()[-1])
 
 
+# A cookbook-style Powertools function (as in Powertools' REST API tutorial): resolver with validation, Logger, one
+# pydantic model, a DynamoDB client at module level. Nothing of Buynest's.
+PEER_FUNCTION = """\
+import boto3
+from aws_lambda_powertools import Logger
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from pydantic import BaseModel, Field
+
+logger = Logger()
+app = APIGatewayRestResolver(enable_validation=True)
+dynamodb = boto3.client("dynamodb")
+
+
+class Todo(BaseModel):
+    id: str = Field(min_length=1)
+    title: str
+    completed: bool = False
+
+
+@app.post("/todos")
+def create_todo(todo: Todo) -> Todo:
+    dynamodb.put_item(TableName="todos", Item={"id": {"S": todo.id}, "title": {"S": todo.title}})
+    return todo
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
+def handler(event: dict, context: LambdaContext) -> dict:
+    return app.resolve(event, context)
+"""
+
+
 def cold_starts(rounds: int) -> dict[str, Any]:
     # the deployed artifacts (with the bytecode scripts/stack.py ships), read-only as on AWS: nothing is written
     build = LOCAL / "sam-build"
@@ -117,6 +154,11 @@ def cold_starts(rounds: int) -> dict[str, Any]:
     floor_body = "import boto3\nboto3.client('dynamodb')"
     floors = [measure_init(python, [deps], floor_body, env) for _ in range(rounds)]
     floor = statistics.median(floors)
+    peer_dir = LOCAL / "bench" / "peer"
+    peer_dir.mkdir(parents=True, exist_ok=True)
+    (peer_dir / "peer_app.py").write_text(PEER_FUNCTION)
+    peer_body = "import peer_app\nimport boto3\nboto3.client('dynamodb')"
+    peer = statistics.median([measure_init(python, [str(peer_dir), deps], peer_body, env) for _ in range(rounds)])
     rows = []
     for code_dir, module, logical_id in function_modules():
         paths = [str(build / logical_id), imaging, deps, shared]
@@ -124,9 +166,81 @@ def cold_starts(rounds: int) -> dict[str, Any]:
         times = [measure_init(python, paths, body, env) for _ in range(rounds)]
         init = statistics.median(times)
         name = f"{code_dir.split('/', 1)[1]}/{module}"
-        rows.append({"function": name, "initMs": round(init * 1000, 1), "ratio": round(init / floor, 2)})
+        rows.append({"function": name, "initMs": round(init * 1000, 1), "ratio": round(init / floor, 2),
+                     "peerRatio": round(init / peer, 2)})  # fmt: skip
     rows.sort(key=lambda r: -r["ratio"])
-    return {"floorMs": round(floor * 1000, 1), "functions": rows, "worstRatio": rows[0]["ratio"] if rows else None}
+    return {
+        "floorMs": round(floor * 1000, 1),
+        "peerMs": round(peer * 1000, 1),
+        "functions": rows,
+        "worstRatio": rows[0]["ratio"] if rows else None,
+        "worstPeerRatio": max(r["peerRatio"] for r in rows) if rows else None,
+        "medianPeerRatio": round(statistics.median(r["peerRatio"] for r in rows), 2) if rows else None,
+    }
+
+
+# ---------------------------------------------------------------- CPU counters
+
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+
+
+def _proc_cpu(pid: int) -> float | None:
+    """utime + stime of one process (its own threads, not its children), from /proc; None when it is gone."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return None
+    return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
+
+
+def _children() -> dict[int, list[int]]:
+    listing = subprocess.run(["ps", "-A", "-o", "pid=,ppid="], capture_output=True, text=True, check=False).stdout
+    children: dict[int, list[int]] = {}
+    for line in listing.splitlines():
+        parts = line.split()
+        if len(parts) == 2:
+            children.setdefault(int(parts[1]), []).append(int(parts[0]))
+    return children
+
+
+class CpuMeter:
+    """CPU seconds of LocalStack's process and of the processes below it (the functions), from the kernel's own
+    counters (/proc). A function process that ends between two readings loses its CPU since the first (with
+    LocalStack's 10-minute keep-alive, none does during a bench)."""
+
+    def __init__(self) -> None:
+        try:
+            self.pid: int | None = int((LOCAL / "localstack.pid").read_text().strip())
+        except (OSError, ValueError):
+            self.pid = None
+        self.available = self.pid is not None and _proc_cpu(self.pid) is not None
+
+    def read(self) -> tuple[float, dict[int, float]]:
+        if not self.available or self.pid is None:
+            return 0.0, {}
+        children, below, pending = _children(), {}, [self.pid]
+        while pending:
+            for child in children.get(pending.pop(), []):
+                if (cpu := _proc_cpu(child)) is not None:
+                    below[child] = cpu
+                pending.append(child)
+        return _proc_cpu(self.pid) or 0.0, below
+
+    @staticmethod
+    def used(start: tuple[float, dict[int, float]], end: tuple[float, dict[int, float]]) -> tuple[float, float]:
+        """(LocalStack's, the functions') CPU seconds between two readings."""
+        functions = sum(cpu - start[1].get(pid, 0.0) for pid, cpu in end[1].items())
+        return end[0] - start[0], functions
+
+
+def idle_cpu(meter: CpuMeter, settle: float, seconds: float) -> dict[str, Any]:
+    """LocalStack's share of one core while nothing happens, after ``settle`` seconds of quiet."""
+    time.sleep(settle)  # not a wait for a condition: the quiet period before measuring is part of the measure
+    start = meter.read()
+    time.sleep(seconds)
+    localstack, functions = CpuMeter.used(start, meter.read())
+    return {"seconds": seconds, "localstackPercent": round(localstack / seconds * 100, 1),
+            "functionsPercent": round(functions / seconds * 100, 1), "load": os.getloadavg()[0]}  # fmt: skip
 
 
 # ---------------------------------------------------------------- stack helpers
@@ -238,7 +352,13 @@ def place_and_wait(api: Client, listener: SettledListener, token: str, product_i
 
 
 def saga(
-    api: Client, listener: SettledListener, admin: str, shoppers: int, orders_each: int, warmup_each: int
+    api: Client,
+    listener: SettledListener,
+    admin: str,
+    shoppers: int,
+    orders_each: int,
+    warmup_each: int,
+    meter: CpuMeter | None = None,
 ) -> dict[str, Any]:
     mug = {"name": "Bench mug", "price": 10000, "stock": 100000, "category": "bench"}
     product = api.call("POST", "/products", token=admin, json=mug).json()
@@ -254,14 +374,16 @@ def saga(
     with ThreadPoolExecutor(shoppers) as pool:
         list(pool.map(lambda t: shopper(t, warmup_each), tokens))
     stock_before = int(api.call("GET", f"/products/{pid}").json()["stock"])
+    cpu_start = meter.read() if meter else None
     t0 = time.perf_counter()
     with ThreadPoolExecutor(shoppers) as pool:
         results = [r for rs in pool.map(lambda t: shopper(t, orders_each), tokens) for r in rs]
     elapsed = time.perf_counter() - t0
+    cpu = CpuMeter.used(cpu_start, meter.read()) if meter and cpu_start and meter.available else None
     stock_after = int(api.call("GET", f"/products/{pid}").json()["stock"])
     latencies = [lat for lat, status in results if status == "CONFIRMED"]
     confirmed = len(latencies)
-    return {
+    result: dict[str, Any] = {
         "shoppers": shoppers,
         "orders": len(results),
         "confirmed": confirmed,
@@ -271,7 +393,13 @@ def saga(
         "confirmedPerMinute": round(confirmed / elapsed * 60, 1),
         "oversold": (stock_before - stock_after) != confirmed,
         "seconds": round(elapsed, 1),
+        "load": os.getloadavg()[0],
     }
+    if cpu is not None:
+        result["localstackCpuPerOrderS"] = round(cpu[0] / max(confirmed, 1), 3)
+        result["functionsCpuPerOrderS"] = round(cpu[1] / max(confirmed, 1), 3)
+        result["localstackCoreShare"] = round(cpu[0] / elapsed, 2)
+    return result
 
 
 # ---------------------------------------------------------------- AWS calls per order
@@ -502,6 +630,9 @@ def table(report: dict[str, Any]) -> str:
         lines.append(f"cold start floor (import boto3 + dynamodb client): {cs['floorMs']} ms")
         lines += [f"  {r['function']:<36} {r['initMs']:>7.1f} ms  x{r['ratio']:.2f}" for r in cs["functions"]]
         lines.append(f"  worst ratio x{cs['worstRatio']:.2f} (target <= 1.30)")
+        lines.append(f"  vs a cookbook Powertools peer ({cs['peerMs']} ms, same run): "
+                     f"worst x{cs['worstPeerRatio']:.2f} (target <= 1.0), "
+                     f"median x{cs['medianPeerRatio']:.2f} (target <= 0.9)")  # fmt: skip
     gw = report.get("gateway")
     if gw:
         lines.append(f"GET /products p50 {gw['productsP50Ms']} ms vs no-op GET /health p50 {gw['healthP50Ms']} ms: "
@@ -512,12 +643,21 @@ def table(report: dict[str, Any]) -> str:
             lines.append(f"saga, {s['shoppers']} shopper(s): {s['orders']} orders, "
                          f"p50 {s['p50S']} s, p99 {s['p99S']} s, "
                          f"{s['confirmedPerMinute']} confirmed/min, not confirmed {s['notConfirmed']}, "
-                         f"oversold: {s['oversold']}")  # fmt: skip
+                         f"oversold: {s['oversold']} (load {s['load']:.1f})")  # fmt: skip
+            if "localstackCpuPerOrderS" in s:
+                lines.append(f"  CPU per confirmed order: LocalStack {s['localstackCpuPerOrderS']} s "
+                             f"({s['localstackCoreShare']:.0%} of a core), "
+                             f"functions {s['functionsCpuPerOrderS']} s")  # fmt: skip
     calls = report.get("calls")
     if calls:
         by_service = ", ".join(f"{k} {v}" for k, v in calls["perOrderByService"].items())
         lines.append(f"AWS calls per confirmed order (served by LocalStack, pollers excluded): {by_service}")
         lines.append(f"  cost at AWS list prices: about ${calls['usdPerMillionOrders']:,.0f} per million orders")
+    idle = report.get("idle")
+    if idle:
+        lines.append(f"idle CPU after the saga: LocalStack {idle['localstackPercent']}% of a core, "
+                     f"functions {idle['functionsPercent']}% "
+                     f"({idle['seconds']} s; load {idle['load']:.1f}; target <= 5%)")  # fmt: skip
     cr = report.get("couponRush")
     if cr:
         lines.append(f"coupon rush: {cr['requests']} requests for {cr['quantity']}: issued {cr['issued']} "
@@ -546,7 +686,8 @@ def main() -> None:
     api = Client(out["ApiUrl"])
     report: dict[str, Any] = {
         "when": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
-        "machine": f"{os.cpu_count()} cores, {os.uname().machine}, Python {sys.version.split()[0]}",
+        "machine": f"{os.cpu_count()} cores, {os.uname().machine}, Python {sys.version.split()[0]}, "
+        f"load {os.getloadavg()[0]:.1f} at start",
     }
     if "cold" in only:
         print("bench: cold starts ...", flush=True)
@@ -558,14 +699,18 @@ def main() -> None:
     if "saga" in only:
         print("bench: saga, 1 shopper ...", flush=True)
         listener = SettledListener(out)
+        meter = CpuMeter()
         try:
-            report["saga1"] = saga(api, listener, admin, 1, 5 if quick else 30, 2 if quick else 5)
+            report["saga1"] = saga(api, listener, admin, 1, 5 if quick else 30, 2 if quick else 5, meter)
             print("bench: saga, 20 shoppers ...", flush=True)
-            report["saga20"] = saga(api, listener, admin, 20, 2 if quick else 6, 1 if quick else 2)
+            report["saga20"] = saga(api, listener, admin, 20, 2 if quick else 6, 1 if quick else 2, meter)
             print("bench: AWS calls per order ...", flush=True)
             report["calls"] = calls_per_order(api, out, listener, admin, 5 if quick else 20)
         finally:
             listener.close()
+        if meter.available:
+            print("bench: idle CPU ...", flush=True)
+            report["idle"] = idle_cpu(meter, 5 if quick else 10, 10 if quick else 30)
     if "rush" in only:
         print("bench: coupon rush ...", flush=True)
         report["couponRush"] = coupon_rush(api, admin, 60 if quick else 300, 20 if quick else 100)

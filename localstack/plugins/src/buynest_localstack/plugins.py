@@ -40,8 +40,10 @@ def dynamodbstreams_moto() -> Service:
         locked_moto_dispatcher,
         pass_user_identity_to_lambda,
     )
+    from buynest_localstack.streamwait import install as wait_for_stream_writes
 
     pass_user_identity_to_lambda()
+    wait_for_stream_writes()
     return Service.for_provider(MotoDynamoDBStreamsProvider(), dispatch_table_factory=locked_moto_dispatcher)
 
 
@@ -73,3 +75,12 @@ def stop_cleanly() -> None:
     stop_pollers_together()
     wake_loop_after_shutdown()
     exit_when_stopped()
+
+
+@hooks.on_infra_start()  # type: ignore[untyped-decorator]
+def step_functions_sessions() -> None:
+    """Step Functions keeps its workflow role's session and its parsed paths (buynest_localstack.stepfunctions)."""
+    from buynest_localstack.stepfunctions import cache_parsed_paths, keep_role_sessions
+
+    keep_role_sessions()
+    cache_parsed_paths()
