@@ -210,11 +210,26 @@ NEEDS: dict[str, frozenset[Grant]] = {
         allow("OrdersTable", "PutItem"),
         allow("IdempotencyTable", "GetItem", "PutItem", "UpdateItem", "DeleteItem"),  # Powertools idempotency
         allow("ProductsTable", "BatchGetItem"),  # the prices it snapshots
+        allow(  # the cart's lines, for an order without items
+            "CartsTable",
+            "GetItem",
+            when="ForAllValues:StringEquals dynamodb:Attributes=lines,pk; "
+            "ForAllValues:StringLike dynamodb:LeadingKeys=CART#*; StringEqualsIfExists dynamodb:Select=SPECIFIC_ATTRIBUTES",
+        ),
+        allow(  # the saved address, for an order without shippingAddress
+            "UsersTable",
+            "GetItem",
+            when="ForAllValues:StringEquals dynamodb:Attributes=city,country,line1,line2,phone,pk,postalCode,recipient; "
+            "ForAllValues:StringLike dynamodb:LeadingKeys=ADDRESS#*; StringEqualsIfExists dynamodb:Select=SPECIFIC_ATTRIBUTES",
+        ),
         SECRET,
     ),
     "GetOrderFunction": needs(allow("OrdersTable", "GetItem"), SECRET),
     "ListOrdersFunction": needs(allow("OrdersTable/index/byUser", "Query"), SECRET),
     "CancelOrderFunction": needs(allow("OrdersTable", "GetItem", "UpdateItem"), SECRET),
+    "ShipOrderFunction": needs(allow("OrdersTable", "GetItem", "UpdateItem"), SECRET),
+    "DeliverOrderFunction": needs(allow("OrdersTable", "GetItem", "UpdateItem"), SECRET),
+    "ListDeskFunction": needs(allow("OrdersTable/index/desk", "Query"), SECRET),  # the order desk, no scan
     "PublishOrderEventsFunction": needs(
         publishes("orders"), allow("OrderEventsOutboxDLQ", "sqs:SendMessage"), allow("OrdersTable", "UpdateItem")
     ),

@@ -72,9 +72,11 @@ class StepFunctionsWorkflow:
 
 
 def _build_order_service() -> OrderService:
+    import os
+
     from buynest.core.events import EventBridgePublisher
     from buynest.core.settings import PENDING_ORDER_TIMEOUT_SECONDS, POINTS_RATE_PERCENT, setting
-    from buynest.orders.store import DynamoCatalog, DynamoOrderRepository
+    from buynest.orders.store import DynamoAddressReader, DynamoCartReader, DynamoCatalog, DynamoOrderRepository
 
     settings = OrdersSettings.from_env()
     return OrderService(
@@ -86,6 +88,9 @@ def _build_order_service() -> OrderService:
         pending_timeout=setting(PENDING_ORDER_TIMEOUT_SECONDS),
         publish_grace=settings.publish_grace,
         points_rate=setting(POINTS_RATE_PERCENT),
+        # only POST /orders reads the cart and the saved address (and only it may: CARTS_TABLE is its alone)
+        carts=DynamoCartReader(os.environ["CARTS_TABLE"]) if os.environ.get("CARTS_TABLE") else None,
+        addresses=DynamoAddressReader(os.environ["USERS_TABLE"]) if os.environ.get("USERS_TABLE") else None,
     )
 
 
