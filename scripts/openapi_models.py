@@ -17,7 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from pydantic.alias_generators import to_camel
 
 from buynest.coupons.domain import CampaignStatus, CouponStatus
-from buynest.orders.domain import FailureReason, OrderStatus
+from buynest.orders.domain import FailureReason, FulfillmentStatus, OrderStatus
 
 Timestamp = Annotated[datetime, Field(description="ISO-8601 UTC, second precision, e.g. `2026-11-27T10:00:00Z`.")]
 Won = Annotated[int, Field(ge=0, description="An amount of KRW (won); money is never a float.")]
@@ -196,8 +196,20 @@ class Amounts(Body):
 
 
 class TimelineEntry(Body):
-    status: OrderStatus
+    status: Annotated[
+        OrderStatus | FulfillmentStatus, Field(description="A status the order reached, or `SHIPPED`/`DELIVERED`.")
+    ]
     at: Timestamp
+
+
+class Fulfillment(Body):
+    """Shipping: `UNFULFILLED` → `SHIPPED` (carrier, tracking number) → `DELIVERED`, set by admins."""
+
+    status: FulfillmentStatus
+    carrier: str | None
+    tracking_number: str | None
+    shipped_at: Timestamp | None
+    delivered_at: Timestamp | None
 
 
 class Order(Body):
@@ -215,6 +227,10 @@ class Order(Body):
     created_at: Timestamp
     updated_at: Timestamp
     timeline: list[TimelineEntry]
+    shipping_address: Annotated[
+        SavedAddress | None, Field(description="Given with the order, or the saved address copied onto it.")
+    ]
+    fulfillment: Fulfillment
 
 
 # ---------- cart ----------

@@ -1,5 +1,5 @@
 """The outbox: reads the orders table's stream and puts OrderCreated / OrderFailed / OrderConfirmed /
-OrderCancelled on the bus, so an order's state and its events can never diverge.
+OrderCancelled / OrderShipped / OrderDelivered on the bus, so an order's state and its events can never diverge.
 
 The events of a whole batch go out together, up to ten per PutEvents call, rather than one call per record (the
 stream hands this function one batch at a time, so per-record calls queue up behind each other under load). A record
@@ -7,10 +7,10 @@ whose image cannot be read, or whose events the bus refused, is reported as fail
 stream retries from the first failure; events that went out already go out again with the same ids, which every
 consumer recognises.
 
-Once a final event (OrderFailed / OrderConfirmed / OrderCancelled) is on the bus, the order is marked published (one
-conditional UpdateItem, which the stream filter keeps from invoking this function again). A final order left
-unmarked (its events lost past the stream's retries, or the mark itself failed) is published again by the sweeper
-with the same event id."""
+Once a final or fulfilment event is on the bus, the order is marked published at its stage (one conditional
+UpdateItem, which the stream filter keeps from invoking this function again). A final order left unmarked (its
+events lost past the stream's retries, or the mark itself failed) is published again by the sweeper with the same
+event ids."""
 
 from collections.abc import Sequence
 from typing import Any
@@ -20,12 +20,13 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from buynest.core.events import MAX_ENTRIES_PER_CALL
 from buynest.core.observability import logger, tracer
-from buynest.orders.domain import FINAL, OrderStatus
+from buynest.orders.domain import FINAL, outbox_stage
 from buynest.orders.runtime import order_events_publisher, order_repository
 from buynest.orders.service import events_for_change
 from buynest.orders.store import order_from_image
 
-Outgoing = tuple[str, str, str, Sequence[dict[str, Any]]]  # sequence number, order id, status, entries
+# sequence number, order id, outbox stage (None: nothing to acknowledge), entries
+Outgoing = tuple[str, str, str | None, Sequence[dict[str, Any]]]
 
 
 def _changes(records: list[dict[str, Any]]) -> tuple[list[Outgoing], list[str]]:
@@ -42,7 +43,8 @@ def _changes(records: list[dict[str, Any]]) -> tuple[list[Outgoing], list[str]]:
             failed.append(str(sequence))
             continue
         if entries and new is not None:
-            outgoing.append((str(sequence), new.order_id, new.status.value, entries))
+            stage = outbox_stage(new) if new.status in FINAL else None
+            outgoing.append((str(sequence), new.order_id, stage, entries))
     return outgoing, failed
 
 
@@ -59,12 +61,13 @@ def _chunks(outgoing: list[Outgoing]) -> list[list[Outgoing]]:
     return chunks
 
 
-def _acknowledge(order_id: str, status: OrderStatus) -> None:
-    """Mark a final event as published; a failure only leaves it to the sweeper (a duplicate, never a loss)."""
-    if status not in FINAL:
+def _acknowledge(order_id: str, stage: str | None) -> None:
+    """Mark a final or fulfilment event as published; a failure only leaves it to the sweeper (a duplicate, never
+    a loss)."""
+    if stage is None:
         return
     try:
-        order_repository().mark_published(order_id, status)
+        order_repository().mark_published(order_id, stage)
     except Exception:
         logger.exception("published, but not marked; the sweeper will publish it again", extra={"orderId": order_id})
 
@@ -80,10 +83,10 @@ def handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailure
             logger.exception("events not published", extra={"orderIds": [change[1] for change in chunk]})
             failed.extend(change[0] for change in chunk)
             continue
-        for _, order_id, status, entries in chunk:
+        for _, order_id, stage, entries in chunk:
             logger.info(
                 "published",
-                extra={"correlation_id": order_id, "events": [e["DetailType"] for e in entries], "status": status},
+                extra={"correlation_id": order_id, "events": [e["DetailType"] for e in entries], "status": stage},
             )
-            _acknowledge(order_id, OrderStatus(status))
+            _acknowledge(order_id, stage)
     return {"batchItemFailures": [{"itemIdentifier": sequence} for sequence in failed]}

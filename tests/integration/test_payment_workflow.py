@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from buynest.orders.domain import OrderStatus
+from buynest.orders.domain import OrderStatus, Step
 from buynest.orders.runtime import execution_input, set_order_service
 from buynest.orders.schemas import PlaceOrder
 from buynest.orders.service import OrderService
@@ -131,7 +131,7 @@ def test_an_order_that_timed_out_during_its_payment_is_refunded_and_keeps_its_re
     assert order is not None
 
     def timed_out_first(payload: Any) -> Any:
-        world.repo.mark_failed(order_id, "TIMEOUT", "2026-12-04T00:00:00Z", (OrderStatus.RESERVED,))
+        world.repo.mark_failed(order_id, "TIMEOUT", "2026-12-04T00:00:00Z", Step.FAIL)
         return world.tasks["ConfirmOrderFunctionArn"](payload)
 
     execution = world.run(order_id, ConfirmOrderFunctionArn=timed_out_first)

@@ -7,14 +7,18 @@ from datetime import datetime
 
 from buynest.orders.domain import (
     FINAL,
+    LIFECYCLE,
     Amounts,
     Hold,
     Order,
     OrderStatus,
     Part,
+    Step,
     UnknownProduct,
     WorkflowState,
+    desk_key,
     execution_name,
+    outbox_stage,
 )
 
 
@@ -97,19 +101,52 @@ class FakeOrderRepository:
         return self._move(order_id, True, status=OrderStatus.CONFIRMED, points_earned=points_earned, updated_at=now,
                           timeline=_step(order, OrderStatus.CONFIRMED, now))  # fmt: skip
 
-    def mark_failed(self, order_id: str, reason: str, now: str, from_statuses: tuple[OrderStatus, ...]) -> Order | None:
+    def mark_failed(self, order_id: str, reason: str, now: str, step: Step = Step.FAIL) -> Order | None:
         order = self.orders.get(order_id)
-        if order is None or order.status not in from_statuses:
+        if order is None or not LIFECYCLE[step].allows(order.state):
             return None
         return self._move(order_id, True, status=OrderStatus.FAILED, failure_reason=reason, updated_at=now,
                           timeline=_step(order, OrderStatus.FAILED, now))  # fmt: skip
 
-    def mark_cancelled(self, order_id: str, user_id: str, now: str) -> Order | None:
+    def mark_cancelled(self, order_id: str, user_id: str | None, now: str) -> Order | None:
         order = self.orders.get(order_id)
-        if order is None or order.status != OrderStatus.CONFIRMED or order.user_id != user_id:
+        if order is None or not LIFECYCLE[Step.CANCEL].allows(order.state):
+            return None
+        if user_id is not None and order.user_id != user_id:
             return None
         return self._move(order_id, True, status=OrderStatus.CANCELLED, updated_at=now,
                           timeline=_step(order, OrderStatus.CANCELLED, now))  # fmt: skip
+
+    def _fulfil(self, order_id: str, step: Step, now: str, **changes: object) -> Order | None:
+        order = self.orders.get(order_id)
+        if order is None or not LIFECYCLE[step].allows(order.state):
+            return None
+        status = LIFECYCLE[step].fulfillment
+        assert status is not None
+        fulfillment = replace(order.fulfillment, status=status, **changes)  # type: ignore[arg-type]
+        timeline = [*order.timeline, {"status": status.value, "at": now}]
+        self.unpublished[order_id] = _epoch(now)
+        return self._move(order_id, True, fulfillment=fulfillment, updated_at=now, timeline=timeline)
+
+    def mark_shipped(self, order_id: str, carrier: str, tracking_number: str, now: str) -> Order | None:
+        order = self.orders.get(order_id)
+        if order is None or order.shipping_address is None:
+            return None
+        return self._fulfil(order_id, Step.SHIP, now, carrier=carrier, tracking_number=tracking_number, shipped_at=now)
+
+    def mark_delivered(self, order_id: str, now: str) -> Order | None:
+        return self._fulfil(order_id, Step.DELIVER, now, delivered_at=now)
+
+    def list_desk(self, keys: list[str], limit: int, before: str | None) -> tuple[list[Order], bool]:
+        def sort(o: Order) -> str:
+            return f"{o.created_at}#{o.order_id}"
+
+        found = sorted(
+            (o for o in self.orders.values() if desk_key(*o.state) in keys and (before is None or sort(o) < before)),
+            key=sort,
+            reverse=True,
+        )
+        return found[:limit], len(found) > limit
 
     def next_workflow_run(self, order_id: str, run: int) -> Order | None:
         order = self.orders.get(order_id)
@@ -118,9 +155,9 @@ class FakeOrderRepository:
         )
         return self._move(order_id, ok, workflow_run=run + 1)
 
-    def mark_published(self, order_id: str, status: OrderStatus) -> bool:
+    def mark_published(self, order_id: str, stage: str) -> bool:
         order = self.orders.get(order_id)
-        if order is None or order.status != status or order_id not in self.unpublished:
+        if order is None or outbox_stage(order) != stage or order_id not in self.unpublished:
             return False
         del self.unpublished[order_id]
         return True
@@ -145,11 +182,27 @@ class FakeCatalog:
     def __init__(self, prices: dict[str, int]) -> None:
         self.products = {pid: FakeSnapshot(pid, f"Product {pid}", price) for pid, price in prices.items()}
 
-    def prices(self, product_ids: list[str]) -> dict[str, FakeSnapshot]:
+    def prices(self, product_ids: list[str], skip_unknown: bool = False) -> dict[str, FakeSnapshot]:
         for pid in product_ids:
-            if pid not in self.products:
+            if pid not in self.products and not skip_unknown:
                 raise UnknownProduct(f"items: product {pid} does not exist")
-        return {pid: self.products[pid] for pid in product_ids}
+        return {pid: self.products[pid] for pid in product_ids if pid in self.products}
+
+
+class FakeCartReader:
+    def __init__(self) -> None:
+        self.carts: dict[str, list[tuple[str, int]]] = {}
+
+    def lines(self, user_id: str) -> list[tuple[str, int]]:
+        return list(self.carts.get(user_id, []))
+
+
+class FakeAddressReader:
+    def __init__(self) -> None:
+        self.addresses: dict[str, dict[str, object]] = {}
+
+    def saved(self, user_id: str) -> dict[str, object] | None:
+        return self.addresses.get(user_id)
 
 
 class FakeWorkflow:

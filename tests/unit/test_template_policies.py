@@ -194,6 +194,18 @@ NEEDS: dict[str, frozenset[Grant]] = {
         allow("OrdersTable", "PutItem"),
         allow("IdempotencyTable", "GetItem", "PutItem", "UpdateItem", "DeleteItem"),  # Powertools idempotency
         allow("ProductsTable", "BatchGetItem"),  # the prices it snapshots
+        allow(  # the cart's lines, for an order without items
+            "CartsTable",
+            "GetItem",
+            when="ForAllValues:StringEquals dynamodb:Attributes=lines,pk; "
+            "ForAllValues:StringLike dynamodb:LeadingKeys=CART#*; StringEqualsIfExists dynamodb:Select=SPECIFIC_ATTRIBUTES",
+        ),
+        allow(  # the saved address, for an order without shippingAddress
+            "UsersTable",
+            "GetItem",
+            when="ForAllValues:StringEquals dynamodb:Attributes=city,country,line1,line2,phone,pk,postalCode,recipient; "
+            "ForAllValues:StringLike dynamodb:LeadingKeys=ADDRESS#*; StringEqualsIfExists dynamodb:Select=SPECIFIC_ATTRIBUTES",
+        ),
         SECRET,
     ),
     "GetOrderFunction": needs(allow("OrdersTable", "GetItem"), SECRET),

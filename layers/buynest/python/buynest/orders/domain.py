@@ -1,7 +1,7 @@
 """Orders: the order's life and money rules, in plain Python.
 
-``PENDING`` → ``RESERVED`` (stock, coupon and points held by their owners) → ``PAID`` → ``CONFIRMED``; or ``FAILED``
-with a reason; a confirmed order may be ``CANCELLED``. ``CONFIRMED``, ``FAILED`` and ``CANCELLED`` are final."""
+Every allowed change of an order's state (its status and its fulfilment) is one row of ``LIFECYCLE``; the store
+builds its conditional writes from it."""
 
 from __future__ import annotations
 
@@ -23,6 +23,98 @@ class OrderStatus(StrEnum):
 
 
 FINAL = frozenset({OrderStatus.CONFIRMED, OrderStatus.FAILED, OrderStatus.CANCELLED})
+
+
+class FulfillmentStatus(StrEnum):
+    UNFULFILLED = "UNFULFILLED"
+    SHIPPED = "SHIPPED"
+    DELIVERED = "DELIVERED"
+
+
+class Step(StrEnum):
+    """The changes an order can go through (one ``OrderRepository`` method each)."""
+
+    HOLD = "HOLD"  # an owner holds its part (stock, coupon or points)
+    REJECT = "REJECT"  # an owner refuses its part
+    RESERVE = "RESERVE"  # every part held
+    PAY = "PAY"  # payment captured
+    CONFIRM = "CONFIRM"
+    FAIL = "FAIL"  # the payment failed for good
+    TIME_OUT = "TIME_OUT"  # the sweeper ends an order still PENDING
+    RERUN = "RERUN"  # the sweeper runs the payment workflow again
+    CANCEL = "CANCEL"  # by the owner or an admin, before shipping
+    SHIP = "SHIP"
+    DELIVER = "DELIVER"
+
+
+State = tuple[OrderStatus, FulfillmentStatus]
+
+
+@dataclass(frozen=True)
+class Move:
+    """From any of ``statuses`` with any of ``fulfillments``, to ``status``/``fulfillment`` (None: unchanged)."""
+
+    statuses: frozenset[OrderStatus]
+    status: OrderStatus | None = None
+    fulfillments: frozenset[FulfillmentStatus] = frozenset({FulfillmentStatus.UNFULFILLED})
+    fulfillment: FulfillmentStatus | None = None
+
+    def allows(self, state: State) -> bool:
+        return state[0] in self.statuses and state[1] in self.fulfillments
+
+    def target(self, state: State) -> State:
+        return (self.status or state[0], self.fulfillment or state[1])
+
+
+_S = OrderStatus
+LIFECYCLE: dict[Step, Move] = {
+    Step.HOLD: Move(frozenset({_S.PENDING}), _S.PENDING),
+    Step.REJECT: Move(frozenset({_S.PENDING}), _S.FAILED),
+    Step.RESERVE: Move(frozenset({_S.PENDING}), _S.RESERVED),
+    Step.PAY: Move(frozenset({_S.RESERVED}), _S.PAID),
+    Step.CONFIRM: Move(frozenset({_S.PAID}), _S.CONFIRMED),
+    Step.FAIL: Move(frozenset({_S.PENDING, _S.RESERVED, _S.PAID}), _S.FAILED),
+    Step.TIME_OUT: Move(frozenset({_S.PENDING}), _S.FAILED),
+    Step.RERUN: Move(frozenset({_S.RESERVED, _S.PAID})),
+    Step.CANCEL: Move(frozenset({_S.CONFIRMED}), _S.CANCELLED),
+    Step.SHIP: Move(frozenset({_S.CONFIRMED}), fulfillment=FulfillmentStatus.SHIPPED),
+    Step.DELIVER: Move(
+        frozenset({_S.CONFIRMED}),
+        fulfillments=frozenset({FulfillmentStatus.SHIPPED}),
+        fulfillment=FulfillmentStatus.DELIVERED,
+    ),
+}
+START: State = (OrderStatus.PENDING, FulfillmentStatus.UNFULFILLED)
+
+
+def allowed(step: Step, status: OrderStatus, fulfillment: FulfillmentStatus) -> bool:
+    return LIFECYCLE[step].allows((status, fulfillment))
+
+
+def reachable_states() -> frozenset[State]:
+    """Every state an order can be in: the table walked from ``START``."""
+    seen, todo = {START}, [START]
+    while todo:
+        state = todo.pop()
+        for move in LIFECYCLE.values():
+            if move.allows(state) and (nxt := move.target(state)) not in seen:
+                seen.add(nxt)
+                todo.append(nxt)
+    return frozenset(seen)
+
+
+def desk_key(status: OrderStatus, fulfillment: FulfillmentStatus) -> str:
+    """The order desk index's partition of an order in this state."""
+    return f"{status.value}#{fulfillment.value}"
+
+
+def desk_keys(status: OrderStatus | None, fulfillment: FulfillmentStatus | None) -> list[str]:
+    """The desk partitions a filter reads: every reachable state matching it (none for an impossible pair)."""
+    return sorted(
+        desk_key(s, f)
+        for s, f in reachable_states()
+        if (status is None or s == status) and (fulfillment is None or f == fulfillment)
+    )
 
 
 class FailureReason(StrEnum):
@@ -74,6 +166,18 @@ class UnknownProduct(OrderError, NotFound):
 
 class NotCancellable(OrderError, Conflict):
     code = "NOT_CANCELLABLE"
+
+
+class NotShippable(OrderError, Conflict):
+    code = "NOT_SHIPPABLE"
+
+
+class NotDeliverable(OrderError, Conflict):
+    code = "NOT_DELIVERABLE"
+
+
+class CartEmpty(OrderError, InvalidInput):
+    code = "CART_EMPTY"
 
 
 class IdempotencyKeyReused(OrderError, Unprocessable):
@@ -168,6 +272,24 @@ def merge_lines(lines: list[tuple[str, int]]) -> list[tuple[str, int]]:
 
 
 @dataclass(frozen=True)
+class Fulfillment:
+    status: FulfillmentStatus = FulfillmentStatus.UNFULFILLED
+    carrier: str | None = None
+    tracking_number: str | None = None
+    shipped_at: str | None = None
+    delivered_at: str | None = None
+
+    def public(self) -> dict[str, Any]:
+        return {
+            "status": self.status.value,
+            "carrier": self.carrier,
+            "trackingNumber": self.tracking_number,
+            "shippedAt": self.shipped_at,
+            "deliveredAt": self.delivered_at,
+        }
+
+
+@dataclass(frozen=True)
 class Order:
     order_id: str
     user_id: str
@@ -184,6 +306,12 @@ class Order:
     holds: dict[Part, Hold] = field(default_factory=dict)
     timeline: list[dict[str, str]] = field(default_factory=list)
     workflow_run: int = 0  # how many times the sweeper has run the payment workflow again for this order
+    shipping_address: dict[str, Any] | None = None  # the contract's address shape (camelCase), or None
+    fulfillment: Fulfillment = field(default_factory=Fulfillment)
+
+    @property
+    def state(self) -> State:
+        return (self.status, self.fulfillment.status)
 
     def public(self) -> dict[str, Any]:
         return {
@@ -199,6 +327,8 @@ class Order:
             "createdAt": self.created_at,
             "updatedAt": self.updated_at,
             "timeline": list(self.timeline),
+            "shippingAddress": dict(self.shipping_address) if self.shipping_address else None,
+            "fulfillment": self.fulfillment.public(),
         }
 
 
@@ -231,5 +361,21 @@ class WorkflowState(StrEnum):
     ENDED = "ENDED"  # succeeded, failed, timed out or aborted
 
 
-def can_cancel(status: OrderStatus) -> bool:
-    return status == OrderStatus.CONFIRMED
+def can_cancel(order: Order) -> bool:
+    return allowed(Step.CANCEL, *order.state)
+
+
+def can_ship(order: Order) -> bool:
+    return allowed(Step.SHIP, *order.state) and order.shipping_address is not None
+
+
+def can_deliver(order: Order) -> bool:
+    return allowed(Step.DELIVER, *order.state)
+
+
+def outbox_stage(order: Order) -> str:
+    """What the order's latest published change is: its fulfilment once it has shipped, else its status (the outbox
+    acknowledges an event by this, so an acknowledgement of an earlier change never covers a later one)."""
+    if order.fulfillment.status != FulfillmentStatus.UNFULFILLED:
+        return order.fulfillment.status.value
+    return order.status.value

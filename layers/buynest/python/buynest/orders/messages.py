@@ -78,6 +78,24 @@ class OrderCancelled(EventModel):
     total: Money = 0
 
 
+class OrderShipped(EventModel):
+    """A confirmed order left the warehouse: ``carrier`` and ``trackingNumber`` as the admin gave them."""
+
+    order_id: Id
+    user_id: Id
+    carrier: Annotated[str, Field(min_length=1, max_length=100)]
+    tracking_number: Annotated[str, Field(min_length=1, max_length=100)]
+    shipped_at: str
+
+
+class OrderDelivered(EventModel):
+    """A shipped order reached its customer."""
+
+    order_id: Id
+    user_id: Id
+    delivered_at: str
+
+
 # ---- replies the orders service reads ----
 
 

@@ -74,8 +74,10 @@ class StepFunctionsWorkflow:
 
 
 def _build_order_service() -> OrderService:
+    import os
+
     from buynest.core.events import EventBridgePublisher
-    from buynest.orders.store import DynamoCatalog, DynamoOrderRepository
+    from buynest.orders.store import DynamoAddressReader, DynamoCartReader, DynamoCatalog, DynamoOrderRepository
 
     settings = OrdersSettings.from_env()
     return OrderService(
@@ -85,6 +87,9 @@ def _build_order_service() -> OrderService:
         EventBridgePublisher(),
         pending_timeout=settings.pending_timeout,
         publish_grace=settings.publish_grace,
+        # only POST /orders reads the cart and the saved address (and only it may: CARTS_TABLE is its alone)
+        carts=DynamoCartReader(os.environ["CARTS_TABLE"]) if os.environ.get("CARTS_TABLE") else None,
+        addresses=DynamoAddressReader(os.environ["USERS_TABLE"]) if os.environ.get("USERS_TABLE") else None,
     )
 
 

@@ -12,32 +12,45 @@ from buynest.core.auth import Principal
 from buynest.core.events import EventPublisher, make_event
 from buynest.core.ids import new_id, now_iso
 from buynest.core.observability import logger
+from buynest.core.pagination import decode_cursor, encode_cursor
 from buynest.core.payment import token_kind
 from buynest.orders import messages
 from buynest.orders.domain import (
     FINAL,
+    MAX_LINES,
     MAX_WORKFLOW_RERUNS,
     REJECTION_REASON,
     Amounts,
+    CartEmpty,
     FailureReason,
+    FulfillmentStatus,
     InvalidOrder,
     Line,
     NotCancellable,
     NotConfirmable,
+    NotDeliverable,
+    NotShippable,
     Order,
     OrderNotFound,
     OrderStatus,
     Part,
+    Step,
     WorkflowState,
     all_held,
     can_cancel,
+    can_deliver,
+    can_ship,
     check_payable,
+    desk_keys,
     initial_holds,
     merge_lines,
+    outbox_stage,
     points_earned,
     settle_amounts,
 )
 from buynest.orders.schemas import PlaceOrder
+
+DESK_CURSOR_KEYS = frozenset({"userSort"})
 
 
 class OrderRepository(Protocol):
@@ -47,17 +60,18 @@ class OrderRepository(Protocol):
     def create(self, order: Order, now_epoch: int) -> None: ...
     def get(self, order_id: str) -> Order | None: ...
     def list_for_user(self, user_id: str, limit: int, cursor: str | None) -> tuple[list[Order], str | None]: ...
+    def list_desk(self, keys: list[str], limit: int, before: str | None) -> tuple[list[Order], bool]: ...
     def record_hold(self, order_id: str, part: Part, discount: int, now: str) -> Order | None: ...
     def record_rejection(self, order_id: str, part: Part, reason: str, now: str) -> Order | None: ...
     def mark_reserved(self, order_id: str, amounts: Amounts, now: str) -> Order | None: ...
     def mark_paid(self, order_id: str, payment_id: str | None, now: str) -> Order | None: ...
     def mark_confirmed(self, order_id: str, points_earned: int, now: str) -> Order | None: ...
-    def mark_failed(
-        self, order_id: str, reason: str, now: str, from_statuses: tuple[OrderStatus, ...]
-    ) -> Order | None: ...
-    def mark_cancelled(self, order_id: str, user_id: str, now: str) -> Order | None: ...
+    def mark_failed(self, order_id: str, reason: str, now: str, step: Step = Step.FAIL) -> Order | None: ...
+    def mark_cancelled(self, order_id: str, user_id: str | None, now: str) -> Order | None: ...
+    def mark_shipped(self, order_id: str, carrier: str, tracking_number: str, now: str) -> Order | None: ...
+    def mark_delivered(self, order_id: str, now: str) -> Order | None: ...
     def next_workflow_run(self, order_id: str, run: int) -> Order | None: ...
-    def mark_published(self, order_id: str, status: OrderStatus) -> bool: ...
+    def mark_published(self, order_id: str, stage: str) -> bool: ...
     def open_order_ids(self, opened_by: int) -> Iterable[str]: ...
     def unpublished_order_ids(self, finished_by: int) -> Iterable[str]: ...
 
@@ -71,7 +85,25 @@ class Snapshot(Protocol):
 class Catalog(Protocol):
     """Port to product prices: raises ``UnknownProduct`` naming the first product that does not exist."""
 
-    def prices(self, product_ids: list[str]) -> Mapping[str, Snapshot]: ...
+    def prices(self, product_ids: list[str], skip_unknown: bool = False) -> Mapping[str, Snapshot]:
+        """With ``skip_unknown``, products that do not exist are left out instead."""
+        ...
+
+
+class CartReader(Protocol):
+    """Port to the customer's cart (owned by the cart service; read-only)."""
+
+    def lines(self, user_id: str) -> list[tuple[str, int]]:
+        """(productId, quantity) of each line, in the cart's order; empty without a cart."""
+        ...
+
+
+class AddressReader(Protocol):
+    """Port to the customer's saved address (owned by the users service; read-only)."""
+
+    def saved(self, user_id: str) -> dict[str, Any] | None:
+        """The saved address in the contract's shape, or None."""
+        ...
 
 
 class PaymentWorkflow(Protocol):
@@ -94,7 +126,11 @@ class OrderService:
         clock: Callable[[], float] = time.time,
         pending_timeout: int = 60,
         publish_grace: int = 300,
+        carts: CartReader | None = None,
+        addresses: AddressReader | None = None,
     ) -> None:
+        self._carts = carts
+        self._addresses = addresses
         self._repo = repo
         self._catalog = catalog
         self._payments = payments
@@ -106,10 +142,25 @@ class OrderService:
     # ---- API ----
 
     def place(self, user_id: str, request: PlaceOrder) -> Order:
-        """Snapshot prices and record the order as PENDING; its ``OrderCreated`` goes out from the table's stream."""
-        lines = merge_lines([(line.product_id, line.quantity) for line in request.items])
-        prices = self._catalog.prices([pid for pid, _ in lines])
-        order_lines = [Line(pid, qty, prices[pid].price, prices[pid].name) for pid, qty in lines]
+        """Snapshot prices and record the order as PENDING; its ``OrderCreated`` goes out from the table's stream.
+        Without ``items`` it orders the cart's lines (products deleted since leave it, as they leave the cart);
+        without ``shippingAddress`` the saved address (if any) is copied onto it."""
+        from_cart = request.items is None
+        if request.items is not None:
+            wanted = [(line.product_id, line.quantity) for line in request.items]
+        else:
+            wanted = self._carts.lines(user_id) if self._carts else []
+        lines = merge_lines(wanted)
+        if len(lines) > MAX_LINES:
+            raise InvalidOrder(f"items: at most {MAX_LINES} different products per order (the cart has {len(lines)})")
+        prices = self._catalog.prices([pid for pid, _ in lines], skip_unknown=from_cart) if lines else {}
+        order_lines = [Line(pid, qty, prices[pid].price, prices[pid].name) for pid, qty in lines if pid in prices]
+        if not order_lines:
+            raise CartEmpty("the cart is empty: put products in it, or send items")
+        if request.shipping_address is not None:
+            address: dict[str, Any] | None = request.shipping_address.public()
+        else:
+            address = self._addresses.saved(user_id) if self._addresses else None
         subtotal = sum(line.amount for line in order_lines)
         check_payable(subtotal)
         if request.points_to_use > subtotal:
@@ -128,6 +179,7 @@ class OrderService:
             token_kind=token_kind(request.payment.token).value,
             holds=initial_holds(request.coupon_id, request.points_to_use),
             timeline=[{"status": OrderStatus.PENDING.value, "at": now}],
+            shipping_address=address,
         )
         self._repo.create(order, int(self._clock()))
         return order
@@ -143,18 +195,67 @@ class OrderService:
         return self._repo.list_for_user(principal.user_id, limit, cursor)
 
     def cancel(self, principal: Principal, order_id: str) -> Order:
-        """Cancel a confirmed order of the caller's; owners give everything back on ``OrderCancelled``."""
+        """Cancel a confirmed order not yet shipped, the caller's or (an admin) anyone's; owners give everything
+        back on ``OrderCancelled``."""
         order = self.get(principal, order_id)
-        if order.user_id != principal.user_id:
-            raise OrderNotFound(f"order {order_id} does not exist")
-        if not can_cancel(order.status):
-            raise NotCancellable(f"an order that is {order.status.value} cannot be cancelled")
-        cancelled = self._repo.mark_cancelled(order_id, principal.user_id, now_iso())
+        if not can_cancel(order):
+            raise NotCancellable(f"an order that is {_state(order)} cannot be cancelled")
+        owner = None if principal.is_admin else principal.user_id
+        cancelled = self._repo.mark_cancelled(order_id, owner, now_iso())
         if cancelled is None:
-            current = self._repo.get(order_id)
-            status = current.status.value if current else "gone"
-            raise NotCancellable(f"an order that is {status} cannot be cancelled")
+            raise NotCancellable(f"an order that is {self._now_state(order_id)} cannot be cancelled")
         return cancelled
+
+    # ---- the admin order desk ----
+
+    def ship(self, order_id: str, carrier: str, tracking_number: str) -> Order:
+        """CONFIRMED + UNFULFILLED with a shipping address → SHIPPED; ``OrderShipped`` goes out from the stream."""
+        order = self._existing(order_id)
+        if not can_ship(order):
+            why = "has no shipping address" if order.shipping_address is None else f"is {_state(order)}"
+            raise NotShippable(f"an order that {why} cannot be shipped")
+        shipped = self._repo.mark_shipped(order_id, carrier, tracking_number, now_iso())
+        if shipped is None:
+            raise NotShippable(f"an order that is {self._now_state(order_id)} cannot be shipped")
+        return shipped
+
+    def deliver(self, order_id: str) -> Order:
+        """SHIPPED → DELIVERED; ``OrderDelivered`` goes out from the stream."""
+        order = self._existing(order_id)
+        if not can_deliver(order):
+            raise NotDeliverable(f"an order that is {_state(order)} cannot be delivered (it has not shipped)")
+        delivered = self._repo.mark_delivered(order_id, now_iso())
+        if delivered is None:
+            raise NotDeliverable(f"an order that is {self._now_state(order_id)} cannot be delivered")
+        return delivered
+
+    def desk(
+        self,
+        status: OrderStatus | None,
+        fulfillment: FulfillmentStatus | None,
+        limit: int,
+        cursor: str | None,
+    ) -> tuple[list[Order], str | None]:
+        """Every customer's orders in the states asked for, newest first, a page at a time."""
+        start = decode_cursor(cursor, DESK_CURSOR_KEYS)
+        keys = desk_keys(status, fulfillment)
+        if not keys:
+            return [], None
+        orders, more = self._repo.list_desk(keys, limit, start["userSort"]["S"] if start else None)
+        if not (more and orders):
+            return orders, None
+        last = orders[-1]
+        return orders, encode_cursor({"userSort": {"S": f"{last.created_at}#{last.order_id}"}})
+
+    def _existing(self, order_id: str) -> Order:
+        order = self._repo.get(order_id)
+        if order is None:
+            raise OrderNotFound(f"order {order_id} does not exist")
+        return order
+
+    def _now_state(self, order_id: str) -> str:
+        current = self._repo.get(order_id)
+        return _state(current) if current else "gone"
 
     # ---- saga: the owners' replies ----
 
@@ -217,9 +318,7 @@ class OrderService:
         unless the order is final already. Returns the order as it now stands (None if there is none): the
         workflow refunds a captured payment only when this says FAILED, never for an order that got CONFIRMED."""
         FailureReason(reason)
-        failed = self._repo.mark_failed(
-            order_id, reason, now_iso(), (OrderStatus.PENDING, OrderStatus.RESERVED, OrderStatus.PAID)
-        )
+        failed = self._repo.mark_failed(order_id, reason, now_iso(), Step.FAIL)
         return failed or self._repo.get(order_id)
 
     # ---- the sweeper: every order ends final, every final event reaches the bus ----
@@ -240,7 +339,7 @@ class OrderService:
             if order is None or order.status in FINAL:
                 continue
             if order.status == OrderStatus.PENDING:
-                if self._repo.mark_failed(order_id, FailureReason.TIMEOUT.value, now_iso(), (OrderStatus.PENDING,)):
+                if self._repo.mark_failed(order_id, FailureReason.TIMEOUT.value, now_iso(), Step.TIME_OUT):
                     done["timedOut"] += 1
             else:
                 done[self._drive_payment(order)] += 1
@@ -248,7 +347,7 @@ class OrderService:
             order = self._repo.get(order_id)
             if order is not None and order.status in FINAL:
                 self._publisher.publish(events_for_change(None, order, final_only=True))
-                self._repo.mark_published(order_id, order.status)
+                self._repo.mark_published(order_id, outbox_stage(order))
                 done["republished"] += 1
         return dict(done)
 
@@ -269,6 +368,12 @@ class OrderService:
             return "running"  # another sweeper claimed it, or the order moved on
         self._payments.start(rerun)
         return "workflowsRerun"
+
+
+def _state(order: Order) -> str:
+    if order.status == OrderStatus.CONFIRMED:
+        return f"{order.status.value} and {order.fulfillment.status.value}"
+    return order.status.value
 
 
 # ---- the outbox: events from the orders table's stream ----
@@ -338,16 +443,53 @@ def cancelled_event(order: Order) -> dict[str, Any]:
     )
 
 
+def shipped_event(order: Order) -> dict[str, Any]:
+    data = messages.OrderShipped(
+        order_id=order.order_id,
+        user_id=order.user_id,
+        carrier=order.fulfillment.carrier or "",
+        tracking_number=order.fulfillment.tracking_number or "",
+        shipped_at=order.fulfillment.shipped_at or order.updated_at,
+    )
+    return make_event(messages.SOURCE, "OrderShipped", data, order.order_id, event_id=f"{order.order_id}-OrderShipped")
+
+
+def delivered_event(order: Order) -> dict[str, Any]:
+    data = messages.OrderDelivered(
+        order_id=order.order_id,
+        user_id=order.user_id,
+        delivered_at=order.fulfillment.delivered_at or order.updated_at,
+    )
+    return make_event(
+        messages.SOURCE, "OrderDelivered", data, order.order_id, event_id=f"{order.order_id}-OrderDelivered"
+    )
+
+
+FULFILLMENT_EVENTS = {FulfillmentStatus.SHIPPED: [shipped_event], FulfillmentStatus.DELIVERED: [delivered_event]}
+
+
 def events_for_change(old: Order | None, new: Order | None, *, final_only: bool = False) -> Sequence[dict[str, Any]]:
     """The events one change of an order record stands for: a new order is ``OrderCreated``; reaching FAILED,
-    CONFIRMED or CANCELLED is ``OrderFailed``/``OrderConfirmed``/``OrderCancelled``; anything else none. With
-    ``final_only``, the final event of the order as it stands (none if it is not final)."""
+    CONFIRMED or CANCELLED is ``OrderFailed``/``OrderConfirmed``/``OrderCancelled``; fulfilment SHIPPED or
+    DELIVERED is ``OrderShipped``/``OrderDelivered``; anything else none. With ``final_only``, every event of the
+    order as it stands since it became final (none if it is not final): a shipped order's ``OrderConfirmed`` and
+    ``OrderShipped``, a delivered one's ``OrderDelivered`` too."""
     if new is None:
         return []
     if old is None and not final_only:
         return [created_event(new)]
+    if final_only and new.status == OrderStatus.CONFIRMED:
+        shipped = new.fulfillment.status != FulfillmentStatus.UNFULFILLED
+        delivered = new.fulfillment.status == FulfillmentStatus.DELIVERED
+        return [
+            confirmed_event(new),
+            *([shipped_event(new)] if shipped else []),
+            *([delivered_event(new)] if delivered else []),
+        ]
     if old is not None and old.status == new.status:
-        return []
+        if old.fulfillment.status == new.fulfillment.status:
+            return []
+        return [build(new) for build in FULFILLMENT_EVENTS.get(new.fulfillment.status, [])]
     builders = {
         OrderStatus.FAILED: failed_event,
         OrderStatus.CONFIRMED: confirmed_event,

@@ -3,8 +3,10 @@
 Orders are keyed by ``orderId``; ``byUser`` (userId, userSort) lists a customer's orders newest first, and the
 sparse ``openOrders`` index (openPk, openSince) holds the orders with work left, for the sweeper: openPk = "OPEN"
 (since its creation) while the order is not final, then "UNPUBLISHED" (since it became final) until the outbox has
-put its final event on the bus.
-Every status change is a conditional update, so two workers can never move one order twice."""
+put its latest final or fulfilment event on the bus. ``desk`` (deskPk = "<status>#<fulfilment>", userSort) holds
+every order in the partition of its state, for the admin order desk.
+Every change of state is a conditional update built from ``domain.LIFECYCLE``, so two workers can never move one
+order twice."""
 
 from __future__ import annotations
 
@@ -24,13 +26,18 @@ from buynest.core.pagination import decode_cursor, encode_cursor
 from buynest.core.payment import TokenKind
 from buynest.orders.domain import (
     FINAL,
+    LIFECYCLE,
     Amounts,
+    Fulfillment,
+    FulfillmentStatus,
     Hold,
     Line,
     Order,
     OrderStatus,
     Part,
+    Step,
     UnknownProduct,
+    desk_key,
 )
 
 OPEN = "OPEN"
@@ -54,6 +61,15 @@ class OpenOrders(GlobalSecondaryIndex["OrderItem"]):
 
     openPk = UnicodeAttribute(hash_key=True)
     openSince = NumberAttribute(range_key=True)
+
+
+class Desk(GlobalSecondaryIndex["OrderItem"]):
+    class Meta:
+        index_name = "desk"
+        projection = AllProjection()
+
+    deskPk = UnicodeAttribute(hash_key=True)
+    userSort = UnicodeAttribute(range_key=True)
 
 
 class OrderItem(Model):
@@ -83,9 +99,17 @@ class OrderItem(Model):
     openPk = UnicodeAttribute(null=True)
     openSince = NumberAttribute(null=True)
     workflowRun = NumberAttribute(null=True)
+    shippingAddress = MapAttribute(null=True)  # type: ignore[var-annotated]
+    fulfillment = UnicodeAttribute(null=True)  # absent on orders placed before fulfilment: UNFULFILLED
+    carrier = UnicodeAttribute(null=True)
+    trackingNumber = UnicodeAttribute(null=True)
+    shippedAt = UnicodeAttribute(null=True)
+    deliveredAt = UnicodeAttribute(null=True)
+    deskPk = UnicodeAttribute(null=True)
 
     by_user = ByUser()
     open_orders = OpenOrders()
+    desk = Desk()
 
 
 PART_ATTR = {Part.STOCK: OrderItem.stock, Part.COUPON: OrderItem.coupon, Part.POINTS: OrderItem.points}
@@ -93,6 +117,13 @@ PART_ATTR = {Part.STOCK: OrderItem.stock, Part.COUPON: OrderItem.coupon, Part.PO
 
 def _plain(value: Any) -> Any:
     return value.as_dict() if isinstance(value, MapAttribute) else dict(value)
+
+
+def _address(value: Any) -> dict[str, Any] | None:
+    if value is None:
+        return None
+    plain = {str(k): str(v) for k, v in _plain(value).items() if v is not None}
+    return {**plain, "line2": plain.get("line2")}
 
 
 def to_order(item: OrderItem) -> Order:
@@ -123,11 +154,56 @@ def to_order(item: OrderItem) -> Order:
         holds={Part.STOCK: Hold(item.stock), Part.COUPON: Hold(item.coupon), Part.POINTS: Hold(item.points)},
         timeline=[{"status": str(t["status"]), "at": str(t["at"])} for t in (_plain(m) for m in item.timeline)],
         workflow_run=int(item.workflowRun or 0),
+        shipping_address=_address(item.shippingAddress),
+        fulfillment=Fulfillment(
+            status=FulfillmentStatus(item.fulfillment or FulfillmentStatus.UNFULFILLED.value),
+            carrier=item.carrier,
+            tracking_number=item.trackingNumber,
+            shipped_at=item.shippedAt,
+            delivered_at=item.deliveredAt,
+        ),
     )
 
 
-def _step(status: OrderStatus, now: str) -> list[dict[str, str]]:
-    return [{"status": status.value, "at": now}]
+def _step(status: str, now: str) -> list[dict[str, str]]:
+    return [{"status": status, "at": now}]
+
+
+def _fulfillment_in(states: frozenset[FulfillmentStatus]) -> Condition:
+    condition = OrderItem.fulfillment.is_in(*sorted(f.value for f in states))
+    if FulfillmentStatus.UNFULFILLED in states:
+        condition = condition | OrderItem.fulfillment.does_not_exist()  # an order from before fulfilment
+    return condition
+
+
+def allowed(step: Step) -> Condition:
+    """The condition that the order is in a state ``step`` may leave (``LIFECYCLE``)."""
+    move = LIFECYCLE[step]
+    condition: Condition = OrderItem.status.is_in(*sorted(s.value for s in move.statuses))
+    condition = condition & _fulfillment_in(move.fulfillments)
+    return condition
+
+
+def _moved(step: Step) -> list[Action]:
+    """The desk partition of the state ``step`` leads to (every source of a move that changes state has the same
+    target; the lifecycle test checks it)."""
+    move = LIFECYCLE[step]
+    targets = {move.target((s, f)) for s in move.statuses for f in move.fulfillments}
+    if move.status is None and move.fulfillment is None:
+        return []
+    (target,) = targets
+    return [OrderItem.deskPk.set(desk_key(*target))]
+
+
+def _published(stage: str) -> Condition:
+    """The order still stands at ``stage`` (``domain.outbox_stage``) and its event is not acknowledged."""
+    at: Condition
+    if stage in FulfillmentStatus.__members__:
+        at = OrderItem.fulfillment == stage
+    else:
+        at = (OrderItem.status == stage) & _fulfillment_in(frozenset({FulfillmentStatus.UNFULFILLED}))
+    at = at & (OrderItem.openPk == UNPUBLISHED)
+    return at
 
 
 class DynamoOrderRepository:
@@ -158,6 +234,11 @@ class DynamoOrderRepository:
             points=order.holds[Part.POINTS].value,
             openPk=OPEN,
             openSince=now_epoch,
+            shippingAddress={k: v for k, v in order.shipping_address.items() if v is not None}
+            if order.shipping_address
+            else None,
+            fulfillment=order.fulfillment.status.value,
+            deskPk=desk_key(*order.state),
         ).save(condition=OrderItem.orderId.does_not_exist())
 
     def get(self, order_id: str) -> Order | None:
@@ -171,6 +252,23 @@ class DynamoOrderRepository:
         results = OrderItem.by_user.query(user_id, scan_index_forward=False, limit=limit, last_evaluated_key=start)
         orders = [to_order(i) for i in results]
         return orders, encode_cursor(results.last_evaluated_key)
+
+    def list_desk(self, keys: list[str], limit: int, before: str | None) -> tuple[list[Order], bool]:
+        """Up to ``limit`` orders of the desk partitions ``keys``, newest first, older than ``before`` (a
+        ``userSort``), and whether there are more: each partition read in order, merged."""
+        found: list[OrderItem] = []
+        more = False
+        for key in keys:
+            condition = OrderItem.userSort < before if before else None
+            results = OrderItem.desk.query(
+                key, condition, scan_index_forward=False, limit=limit + 1, page_size=limit + 1
+            )
+            items = list(results)
+            more = more or len(items) > limit
+            found.extend(items[:limit])
+        found.sort(key=lambda i: i.userSort, reverse=True)
+        more = more or len(found) > limit
+        return [to_order(i) for i in found[:limit]], more
 
     def _transition(self, order_id: str, actions: list[Action], condition: Condition) -> Order | None:
         """Apply ``actions`` if ``condition`` holds; the updated order, or None when the condition failed."""
@@ -188,9 +286,7 @@ class DynamoOrderRepository:
         actions: list[Action] = [attr.set(Hold.OK.value), OrderItem.updatedAt.set(now)]
         if part == Part.COUPON:
             actions.append(OrderItem.discount.set(discount))
-        return self._transition(
-            order_id, actions, (OrderItem.status == OrderStatus.PENDING.value) & (attr == Hold.PENDING.value)
-        )
+        return self._transition(order_id, actions, allowed(Step.HOLD) & (attr == Hold.PENDING.value))
 
     def record_rejection(self, order_id: str, part: Part, reason: str, now: str) -> Order | None:
         attr = PART_ATTR[part]
@@ -198,10 +294,10 @@ class DynamoOrderRepository:
             order_id,
             [
                 attr.set(Hold.REJECTED.value),
-                *self._final(OrderStatus.FAILED, now),
+                *self._final(Step.REJECT, now),
                 OrderItem.failureReason.set(reason),
             ],
-            (OrderItem.status == OrderStatus.PENDING.value) & (attr == Hold.PENDING.value),
+            allowed(Step.REJECT) & (attr == Hold.PENDING.value),
         )
 
     def mark_reserved(self, order_id: str, amounts: Amounts, now: str) -> Order | None:
@@ -214,52 +310,87 @@ class DynamoOrderRepository:
                 OrderItem.discount.set(amounts.discount),
                 OrderItem.pointsUsed.set(amounts.points_used),
                 OrderItem.updatedAt.set(now),
-                OrderItem.timeline.set(OrderItem.timeline.append(_step(OrderStatus.RESERVED, now))),
+                OrderItem.timeline.set(OrderItem.timeline.append(_step(OrderStatus.RESERVED.value, now))),
+                *_moved(Step.RESERVE),
             ],
-            (OrderItem.status == OrderStatus.PENDING.value) & held,
+            allowed(Step.RESERVE) & held,
         )
 
     def mark_paid(self, order_id: str, payment_id: str | None, now: str) -> Order | None:
         actions: list[Action] = [
             OrderItem.status.set(OrderStatus.PAID.value),
             OrderItem.updatedAt.set(now),
-            OrderItem.timeline.set(OrderItem.timeline.append(_step(OrderStatus.PAID, now))),
+            OrderItem.timeline.set(OrderItem.timeline.append(_step(OrderStatus.PAID.value, now))),
+            *_moved(Step.PAY),
         ]
         if payment_id:
             actions.append(OrderItem.paymentId.set(payment_id))
-        return self._transition(order_id, actions, OrderItem.status == OrderStatus.RESERVED.value)
+        return self._transition(order_id, actions, allowed(Step.PAY))
 
     def mark_confirmed(self, order_id: str, points_earned: int, now: str) -> Order | None:
         return self._transition(
             order_id,
-            [*self._final(OrderStatus.CONFIRMED, now), OrderItem.pointsEarned.set(points_earned)],
-            OrderItem.status == OrderStatus.PAID.value,
+            [*self._final(Step.CONFIRM, now), OrderItem.pointsEarned.set(points_earned)],
+            allowed(Step.CONFIRM),
         )
 
-    def mark_failed(self, order_id: str, reason: str, now: str, from_statuses: tuple[OrderStatus, ...]) -> Order | None:
+    def mark_failed(self, order_id: str, reason: str, now: str, step: Step = Step.FAIL) -> Order | None:
+        """FAILED with ``reason``, by ``step`` (FAIL: the payment workflow; TIME_OUT: the sweeper)."""
+        return self._transition(order_id, [*self._final(step, now), OrderItem.failureReason.set(reason)], allowed(step))
+
+    def mark_cancelled(self, order_id: str, user_id: str | None, now: str) -> Order | None:
+        """CANCELLED, if the order is ``user_id``'s (None: an admin's cancel, any customer's order)."""
+        condition = allowed(Step.CANCEL)
+        if user_id is not None:
+            condition = condition & (OrderItem.userId == user_id)
+        return self._transition(order_id, self._final(Step.CANCEL, now), condition)
+
+    def mark_shipped(self, order_id: str, carrier: str, tracking_number: str, now: str) -> Order | None:
+        """SHIPPED, if the order may ship (``LIFECYCLE``) and has an address to ship to."""
         return self._transition(
             order_id,
-            [*self._final(OrderStatus.FAILED, now), OrderItem.failureReason.set(reason)],
-            OrderItem.status.is_in(*[s.value for s in from_statuses]),
+            [
+                *self._fulfilled(Step.SHIP, now),
+                OrderItem.carrier.set(carrier),
+                OrderItem.trackingNumber.set(tracking_number),
+                OrderItem.shippedAt.set(now),
+            ],
+            allowed(Step.SHIP) & OrderItem.shippingAddress.exists(),
         )
 
-    def mark_cancelled(self, order_id: str, user_id: str, now: str) -> Order | None:
+    def mark_delivered(self, order_id: str, now: str) -> Order | None:
         return self._transition(
-            order_id,
-            self._final(OrderStatus.CANCELLED, now),
-            (OrderItem.status == OrderStatus.CONFIRMED.value) & (OrderItem.userId == user_id),
+            order_id, [*self._fulfilled(Step.DELIVER, now), OrderItem.deliveredAt.set(now)], allowed(Step.DELIVER)
         )
 
     @staticmethod
-    def _final(status: OrderStatus, now: str) -> list[Action]:
+    def _unpublished() -> list[Action]:
+        return [OrderItem.openPk.set(UNPUBLISHED), OrderItem.openSince.set(int(time.time()))]
+
+    @classmethod
+    def _final(cls, step: Step, now: str) -> list[Action]:
         """A final status; the order stays in ``openOrders`` as UNPUBLISHED until its final event is on the bus."""
+        status = LIFECYCLE[step].status
         assert status in FINAL
         return [
             OrderItem.status.set(status.value),
             OrderItem.updatedAt.set(now),
-            OrderItem.timeline.set(OrderItem.timeline.append(_step(status, now))),
-            OrderItem.openPk.set(UNPUBLISHED),
-            OrderItem.openSince.set(int(time.time())),
+            OrderItem.timeline.set(OrderItem.timeline.append(_step(status.value, now))),
+            *_moved(step),
+            *cls._unpublished(),
+        ]
+
+    @classmethod
+    def _fulfilled(cls, step: Step, now: str) -> list[Action]:
+        """A fulfilment change; UNPUBLISHED (in ``openOrders``) until its event is on the bus."""
+        fulfillment = LIFECYCLE[step].fulfillment
+        assert fulfillment is not None
+        return [
+            OrderItem.fulfillment.set(fulfillment.value),
+            OrderItem.updatedAt.set(now),
+            OrderItem.timeline.set(OrderItem.timeline.append(_step(fulfillment.value, now))),
+            *_moved(step),
+            *cls._unpublished(),
         ]
 
     def next_workflow_run(self, order_id: str, run: int) -> Order | None:
@@ -270,17 +401,14 @@ class DynamoOrderRepository:
         return self._transition(
             order_id,
             [OrderItem.workflowRun.set(run + 1)],
-            OrderItem.status.is_in(OrderStatus.RESERVED.value, OrderStatus.PAID.value) & current,
+            allowed(Step.RERUN) & current,
         )
 
-    def mark_published(self, order_id: str, status: OrderStatus) -> bool:
-        """The final event of ``status`` is on the bus: the order leaves ``openOrders`` (unless it moved on)."""
+    def mark_published(self, order_id: str, stage: str) -> bool:
+        """The event of ``stage`` (``domain.outbox_stage``) is on the bus: the order leaves ``openOrders``
+        (unless it moved on since)."""
         return (
-            self._transition(
-                order_id,
-                [OrderItem.openPk.remove(), OrderItem.openSince.remove()],
-                (OrderItem.status == status.value) & (OrderItem.openPk == UNPUBLISHED),
-            )
+            self._transition(order_id, [OrderItem.openPk.remove(), OrderItem.openSince.remove()], _published(stage))
             is not None
         )
 
@@ -312,7 +440,7 @@ class DynamoCatalog:
         self._table_name = table_name
         self._client = lazy_client("dynamodb")
 
-    def prices(self, product_ids: list[str]) -> dict[str, ProductSnapshot]:
+    def prices(self, product_ids: list[str], skip_unknown: bool = False) -> dict[str, ProductSnapshot]:
         client = self._client()
         keys = [{"productId": {"S": pid}} for pid in dict.fromkeys(product_ids)]
         request = {
@@ -334,9 +462,55 @@ class DynamoCatalog:
             if not request:
                 break
         missing = [pid for pid in product_ids if pid not in found]
-        if missing:
+        if missing and not skip_unknown:
             raise UnknownProduct(f"items: product {missing[0]} does not exist")
         return found
+
+
+class DynamoCartReader:
+    """The customer's cart lines, read from the carts table that the cart service owns: its ``CART#<userId>`` item
+    by key only, its ``lines`` only (IAM grants nothing else), strongly consistent."""
+
+    def __init__(self, table_name: str) -> None:
+        self._table_name = table_name
+        self._client = lazy_client("dynamodb")
+
+    def lines(self, user_id: str) -> list[tuple[str, int]]:
+        resp = self._client().get_item(
+            TableName=self._table_name,
+            Key={"pk": {"S": f"CART#{user_id}"}},
+            ConsistentRead=True,
+            ProjectionExpression="pk, #l",
+            ExpressionAttributeNames={"#l": "lines"},
+        )
+        lines = resp.get("Item", {}).get("lines", {}).get("L", [])
+        return [(str(m["M"]["productId"]["S"]), int(m["M"]["quantity"]["N"])) for m in lines]
+
+
+ADDRESS_FIELDS = ("recipient", "phone", "line1", "line2", "city", "postalCode", "country")
+
+
+class DynamoAddressReader:
+    """The customer's saved address, read from the users table that the users service owns: its
+    ``ADDRESS#<userId>`` item by key only, the address's fields only (IAM grants nothing else)."""
+
+    def __init__(self, table_name: str) -> None:
+        self._table_name = table_name
+        self._client = lazy_client("dynamodb")
+
+    def saved(self, user_id: str) -> dict[str, Any] | None:
+        names = {f"#a{i}": name for i, name in enumerate(("pk", *ADDRESS_FIELDS))}
+        resp = self._client().get_item(
+            TableName=self._table_name,
+            Key={"pk": {"S": f"ADDRESS#{user_id}"}},
+            ConsistentRead=True,
+            ProjectionExpression=", ".join(names),
+            ExpressionAttributeNames=names,
+        )
+        item = resp.get("Item")
+        if not item:
+            return None
+        return {name: item[name]["S"] if name in item and "S" in item[name] else None for name in ADDRESS_FIELDS}
 
 
 def order_from_image(image: dict[str, Any] | None) -> Order | None:
