@@ -109,6 +109,8 @@ def test_search_add_to_cart_check_out_and_the_cart_is_emptied(
     # Then the order is confirmed for the cart's lines...
     expect(page.locator("#order-status")).to_have_text("Confirmed", timeout=ORDER_TIMEOUT_MS)
     expect(page.get_by_text("₩76,000").first).to_be_visible()
+    expect(page.locator("#fulfilment")).to_have_text("Not shipped yet")
+    expect(page.locator("#ship-to")).to_contain_text("김민지, 010-1234-5678, 서울특별시 종로구 세종대로 175")
 
     # ...and the cart is emptied (the cart takes a confirmed order's lines off when it hears of it)
     reload_until(page, shop_url, "/cart", lambda: page.locator("#cart-empty"))

@@ -6,13 +6,9 @@ import { krw, TEST_CARDS } from "../format.js";
 import { go } from "../app.js";
 import { addressFields, addressFrom, addressText, inWords } from "./account.js";
 
-// v1.1 orders: ``POST /orders`` without ``items`` orders the cart, and takes a ``shippingAddress``. Until the API
-// has them the cart's lines are sent as ``items`` and a new address is saved to the account first.
-export const ORDERS_TAKE_CART = false;
-
 function addressChoice(saved) {
   const fresh = h("div", { id: "new-address", hidden: Boolean(saved) }, addressFields(null, "ship"),
-    h("p", {}, h("input", { type: "checkbox", name: "saveAddress", id: "save-address", checked: !saved || !ORDERS_TAKE_CART, disabled: !ORDERS_TAKE_CART }), " ",
+    h("p", {}, h("input", { type: "checkbox", name: "saveAddress", id: "save-address", checked: !saved }), " ",
       h("label", { for: "save-address", class: "inline" }, "Also save it as my address")));
   const toggle = () => {
     const useNew = fresh.closest("form").elements.addressChoice.value === "new";
@@ -39,7 +35,10 @@ export function estimateDiscount(coupon, subtotal) {
 export async function checkoutForm(lines, { sendItems = true, editableQuantity = true } = {}) {
   const user = await currentUser();
   const coupons = ((await api("GET", "/users/me/coupons", { query: { limit: 100 } })).items || []).filter((c) => c.status === "ISSUED");
-  const idempotencyKey = crypto.randomUUID(); // one per checkout: a retried submit cannot order twice
+  // One key per order attempt: the same body submitted again cannot order twice; a changed body (a field fixed
+  // after a refusal) is a new attempt with a new key (the API refuses a reused key with another body).
+  let idempotencyKey = crypto.randomUUID();
+  let lastBody = null;
   const status = h("div", { "aria-live": "polite" });
   const summary = h("dl");
   const quantities = editableQuantity
@@ -81,7 +80,7 @@ export async function checkoutForm(lines, { sendItems = true, editableQuantity =
     event.preventDefault();
     const { items, coupon, pointsToUse } = chosen();
     const body = { payment: { method: "card", token: form.elements.token.value } };
-    if (sendItems || !ORDERS_TAKE_CART) body.items = items.map((l) => ({ productId: l.productId, quantity: l.quantity }));
+    if (sendItems) body.items = items.map((l) => ({ productId: l.productId, quantity: l.quantity }));
     if (coupon) body.couponId = coupon.couponId;
     if (pointsToUse) body.pointsToUse = pointsToUse;
     const newAddress = form.elements.addressChoice.value === "new" ? addressFrom(form) : null;
@@ -89,8 +88,11 @@ export async function checkoutForm(lines, { sendItems = true, editableQuantity =
     button.disabled = true;
     status.replaceChildren(h("p", {}, "Placing your order…"));
     try {
-      if (newAddress && (!ORDERS_TAKE_CART || form.elements.saveAddress.checked)) await api("PUT", "/users/me/address", { body: newAddress });
-      if (newAddress && ORDERS_TAKE_CART) body.shippingAddress = newAddress;
+      if (newAddress) body.shippingAddress = newAddress; // else the API copies the saved address onto the order
+      if (newAddress && form.elements.saveAddress.checked) await api("PUT", "/users/me/address", { body: newAddress });
+      const sent = JSON.stringify(body);
+      if (lastBody !== null && sent !== lastBody) idempotencyKey = crypto.randomUUID();
+      lastBody = sent;
       const order = await api("POST", "/orders", { body, headers: { "Idempotency-Key": idempotencyKey } });
       go(`/orders/${encodeURIComponent(order.orderId)}`);
     } catch (err) {

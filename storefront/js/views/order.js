@@ -28,7 +28,7 @@ function delivery(order) {
   if (f && f.carrier) facts.push(h("dt", {}, "Carrier"), h("dd", { id: "carrier" }, f.carrier), h("dt", {}, "Tracking number"), h("dd", { id: "tracking" }, f.trackingNumber));
   if (f && f.shippedAt) facts.push(h("dt", {}, "Shipped"), h("dd", {}, when(f.shippedAt)));
   if (f && f.deliveredAt) facts.push(h("dt", {}, "Delivered"), h("dd", {}, when(f.deliveredAt)));
-  facts.push(h("dt", {}, "Send to"), h("dd", {}, order.shippingAddress ? addressText(order.shippingAddress) : "No address given"));
+  facts.push(h("dt", {}, "Send to"), h("dd", { id: "ship-to" }, order.shippingAddress ? addressText(order.shippingAddress) : "No address given"));
   return [h("h2", {}, "Delivery"), h("dl", { class: "facts" }, facts)];
 }
 
