@@ -113,6 +113,7 @@ COUPON = _ulid(_at("09:00:03", day=25), "coupon")
 ORDER = _ulid(_at("10:00:00"), "order")
 PAYMENT = _ulid(_at("10:00:02"), "payment")
 FAILED_ORDER = _ulid(_at("11:30:00"), "order:failed")
+SHIPPED_ORDER = _ulid(_at("12:00:00"), "order:shipped")
 IMAGE = _ulid(_at("08:42:15", day=26), "image")
 IMAGE_UPLOAD_MESSAGE = "7d1c2f0e-5b9a-4c3e-9f21-6a8e4b0d3c57"  # the processor's correlation id: the SQS message id
 
@@ -300,6 +301,26 @@ EVENTS: tuple[Event, ...] = (
         ),
         ORDER,
         _at("09:15:00", day=28),
+    ),
+    _order_event(
+        "OrderShipped",
+        orders.OrderShipped,
+        orders.OrderShipped(
+            order_id=SHIPPED_ORDER,
+            user_id=USER,
+            carrier="CJ Logistics",
+            tracking_number="CJ1234567890",
+            shipped_at=_at("14:00:00", day=28),
+        ),
+        SHIPPED_ORDER,
+        _at("14:00:01", day=28),
+    ),
+    _order_event(
+        "OrderDelivered",
+        orders.OrderDelivered,
+        orders.OrderDelivered(order_id=SHIPPED_ORDER, user_id=USER, delivered_at=_at("11:20:00", day=29)),
+        SHIPPED_ORDER,
+        _at("11:20:01", day=29),
     ),
     Event(
         detail_type="UserPointsUpdated",

@@ -115,6 +115,7 @@ OPERATIONS: dict[tuple[str, str], Doc] = {
     ("POST", "/orders"): Doc(
         responses.Order,
         (
+            Fault(400, "CART_EMPTY", "no `items` were sent and the cart has no lines"),
             Fault(404, "NOT_FOUND", "a product in `items` does not exist"),
             Fault(409, "IDEMPOTENCY_IN_PROGRESS", "a request with this Idempotency-Key is still being handled"),
             Fault(422, "IDEMPOTENCY_KEY_REUSED", "this Idempotency-Key was used with a different body"),
@@ -123,7 +124,23 @@ OPERATIONS: dict[tuple[str, str], Doc] = {
     ("GET", "/orders"): Doc(responses.OrderPage),
     ("GET", "/orders/{orderId}"): Doc(responses.Order),
     ("POST", "/orders/{orderId}/cancel"): Doc(
-        responses.Order, (Fault(409, "NOT_CANCELLABLE", "only a CONFIRMED order can be cancelled"),)
+        responses.Order,
+        (Fault(409, "NOT_CANCELLABLE", "only a CONFIRMED order not yet shipped (UNFULFILLED) can be cancelled"),),
+    ),
+    ("GET", "/admin/orders"): Doc(responses.OrderPage),
+    ("POST", "/admin/orders/{orderId}/ship"): Doc(
+        responses.Order,
+        (
+            Fault(404, "NOT_FOUND", "the order does not exist"),
+            Fault(409, "NOT_SHIPPABLE", "the order is not CONFIRMED and UNFULFILLED, or has no shipping address"),
+        ),
+    ),
+    ("POST", "/admin/orders/{orderId}/deliver"): Doc(
+        responses.Order,
+        (
+            Fault(404, "NOT_FOUND", "the order does not exist"),
+            Fault(409, "NOT_DELIVERABLE", "the order has not SHIPPED (or was delivered already)"),
+        ),
     ),
     ("GET", "/cart"): Doc(responses.Cart, (_CATALOG_BUSY,)),
     ("PUT", "/cart/items/{productId}"): Doc(
@@ -198,6 +215,7 @@ EXAMPLES: dict[str, dict[str, Any]] = {
         "payment": {"method": "card", "token": "tok_ok"},
     },
     "SetQuantity": {"quantity": 2},
+    "ShipOrder": {"carrier": "CJ Logistics", "trackingNumber": "CJ1234567890"},
     "Address": {
         "recipient": "Kim Minji",
         "phone": "+82 10-1234-5678",

@@ -1,4 +1,5 @@
-"""POST /orders/{orderId}/cancel (owner): cancel a confirmed order; everything it held is given back."""
+"""POST /orders/{orderId}/cancel (owner or admin): cancel a confirmed order not yet shipped; everything it held is
+given back."""
 
 from aws_lambda_powertools.event_handler import Response
 

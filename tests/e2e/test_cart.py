@@ -115,3 +115,37 @@ def test_a_confirmed_order_takes_its_lines_off_and_a_failed_one_leaves_them(
     assert done["status"] == "CONFIRMED"
     # Then the ordered quantities come off (the tea line goes), and the failed order took nothing
     wait_for(lambda: lines(api, token) == [(mug, 1)], timeout=30, what="the confirmed order taken off the cart")
+
+
+def order_the_cart(api: Api, token: str, payment: str = "tok_ok", **extra: Any) -> dict[str, Any]:
+    """POST /orders without items: the cart's lines are ordered."""
+    body = {"payment": {"method": "card", "token": payment}, **extra}
+    resp = api.post("/orders", json=body, token=token, headers={"Idempotency-Key": uuid.uuid4().hex})
+    assert resp.status_code == 202, resp.text
+    return resp.json()
+
+
+def test_ordering_the_cart_empties_it_once_confirmed_and_a_declined_one_leaves_it(
+    api: Api, new_customer: Callable[..., Any], make_product: Callable[..., Any]
+) -> None:
+    token = new_customer()["token"]
+    mug, tea = make_product(price=12_000, stock=10)["productId"], make_product(price=3_000, stock=10)["productId"]
+    # An empty cart cannot be ordered
+    empty = api.post("/orders", json={"payment": {"method": "card", "token": "tok_ok"}}, token=token,
+                     headers={"Idempotency-Key": uuid.uuid4().hex})  # fmt: skip
+    assert (empty.status_code, empty.json()["error"]["code"]) == (400, "CART_EMPTY")
+    put(api, token, mug, 2)
+    put(api, token, tea, 1)
+
+    declined = order_the_cart(api, token, payment="tok_decline")
+    assert [(i["productId"], i["quantity"], i["unitPrice"]) for i in declined["items"]] == [
+        (mug, 2, 12_000),
+        (tea, 1, 3_000),
+    ]
+    assert declined["amounts"]["subtotal"] == 27_000
+    assert final(api, token, declined["orderId"], timeout=45)["status"] == "FAILED"
+    assert lines(api, token) == [(mug, 2), (tea, 1)]  # a failed order leaves the cart as it was
+
+    confirmed = final(api, token, order_the_cart(api, token)["orderId"], timeout=45)
+    assert confirmed["status"] == "CONFIRMED"
+    wait_for(lambda: lines(api, token) == [], timeout=30, what="the cart emptied by its confirmed order")

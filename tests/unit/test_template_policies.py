@@ -211,6 +211,9 @@ NEEDS: dict[str, frozenset[Grant]] = {
     "GetOrderFunction": needs(allow("OrdersTable", "GetItem"), SECRET),
     "ListOrdersFunction": needs(allow("OrdersTable/index/byUser", "Query"), SECRET),
     "CancelOrderFunction": needs(allow("OrdersTable", "GetItem", "UpdateItem"), SECRET),
+    "ShipOrderFunction": needs(allow("OrdersTable", "GetItem", "UpdateItem"), SECRET),
+    "DeliverOrderFunction": needs(allow("OrdersTable", "GetItem", "UpdateItem"), SECRET),
+    "ListDeskFunction": needs(allow("OrdersTable/index/desk", "Query"), SECRET),  # the order desk, no scan
     "PublishOrderEventsFunction": needs(
         publishes("orders"), allow("OrderEventsOutboxDLQ", "sqs:SendMessage"), allow("OrdersTable", "UpdateItem")
     ),
