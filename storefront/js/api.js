@@ -12,6 +12,7 @@ export const session = {
   get token() { return localStorage.getItem(TOKEN_KEY); },
   set token(value) { value ? localStorage.setItem(TOKEN_KEY, value) : localStorage.removeItem(TOKEN_KEY); },
   user: null,
+  cartCount: null, // items in the cart, as the header shows it
 };
 
 const WORDS = {
@@ -24,7 +25,12 @@ const WORDS = {
   SOLD_OUT: "This coupon has run out.",
   EXPIRED: "This coupon has expired.",
   CODE_TAKEN: "A coupon with this code already exists.",
-  NOT_CANCELLABLE: "This order can no longer be cancelled.",
+  NOT_CANCELLABLE: "This order can no longer be cancelled (only a confirmed order that has not been shipped can).",
+  CART_FULL: "Your cart is full (at most 50 different products): remove something first.",
+  CART_EMPTY: "Your cart is empty: add something to it first.",
+  NOT_SHIPPABLE: "This order cannot be shipped: only a confirmed, not yet shipped order with a delivery address can.",
+  NOT_DELIVERABLE: "This order cannot be marked delivered: it has not been shipped (or is delivered already).",
+  NOT_FOUND: "It is not there (any more).",
 };
 
 export class ApiError extends Error {
@@ -73,4 +79,19 @@ export async function currentUser() {
 export function logout() {
   session.token = null;
   session.user = null;
+  session.cartCount = null;
 }
+
+// The cart: every call answers the whole cart; the header's count follows the last answer.
+function counted(cart) {
+  session.cartCount = cart ? cart.items.reduce((n, line) => n + line.quantity, 0) : 0;
+  document.dispatchEvent(new CustomEvent("buynest:cart", { detail: session.cartCount }));
+  return cart;
+}
+
+export const cart = {
+  get: () => api("GET", "/cart").then(counted),
+  set: (productId, quantity) => api("PUT", `/cart/items/${encodeURIComponent(productId)}`, { body: { quantity } }).then(counted),
+  remove: (productId) => api("DELETE", `/cart/items/${encodeURIComponent(productId)}`).then(counted),
+  empty: () => api("DELETE", "/cart").then(() => counted(null)),
+};

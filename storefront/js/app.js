@@ -1,5 +1,5 @@
 // Start-up and the hash router: each route is a view module's ``render(params, query)``.
-import { loadConfig, currentUser, logout } from "./api.js";
+import { loadConfig, currentUser, logout, cart, session } from "./api.js";
 import { h, page, errorBox } from "./dom.js";
 
 const ROUTES = [
@@ -7,7 +7,10 @@ const ROUTES = [
   ["/products/:productId", () => import("./views/product.js")],
   ["/login", () => import("./views/auth.js").then((m) => ({ render: m.renderLogin }))],
   ["/signup", () => import("./views/auth.js").then((m) => ({ render: m.renderSignup }))],
+  ["/cart", () => import("./views/cart.js")],
+  ["/checkout", () => import("./views/checkout.js").then((m) => ({ render: m.renderCart }))],
   ["/checkout/:productId", () => import("./views/checkout.js")],
+  ["/account", () => import("./views/account.js")],
   ["/orders", () => import("./views/orders.js")],
   ["/orders/:orderId", () => import("./views/order.js")],
   ["/coupons", () => import("./views/coupons.js")],
@@ -16,6 +19,7 @@ const ROUTES = [
   ["/admin/products/:productId", () => import("./views/admin-product.js")],
   ["/admin/coupons", () => import("./views/admin-coupons.js")],
   ["/admin/stats", () => import("./views/admin-stats.js")],
+  ["/admin/orders", () => import("./views/admin-orders.js")],
 ];
 
 function match(path) {
@@ -38,9 +42,14 @@ export function go(path) {
 async function renderNav() {
   const user = await currentUser();
   const links = [["#/", "Shop"]];
-  if (user) links.push(["#/orders", "My orders"], ["#/coupons", "My coupons"]);
-  if (user && user.role === "admin") links.push(["#/admin/products", "Admin: products"], ["#/admin/coupons", "Admin: coupons"], ["#/admin/stats", "Admin: stats"]);
+  const customer = user && user.role !== "admin";
+  if (user) links.push(["#/orders", "My orders"], ["#/coupons", "My coupons"], ["#/account", "My account"]);
+  if (user && user.role === "admin") links.push(["#/admin/orders", "Admin: orders"], ["#/admin/products", "Admin: products"], ["#/admin/coupons", "Admin: coupons"], ["#/admin/stats", "Admin: stats"]);
   const items = links.map(([href, text]) => h("li", {}, h("a", { href }, text)));
+  if (customer) {
+    items.splice(1, 0, h("li", {}, h("a", { href: "#/cart", id: "cart-link" }, "Cart (", h("span", { id: "cart-count" }, String(session.cartCount ?? 0)), ")")));
+    cart.get().catch(() => {}); // the count, fresh on every page (an order confirmed since takes its lines off)
+  }
   if (user) {
     items.push(h("li", {}, h("span", { class: "muted" }, `${user.name} · ${user.points.toLocaleString("en")} points `),
       h("button", { class: "secondary", type: "button", onclick: () => { logout(); go("/"); route(); } }, "Log out")));
@@ -75,4 +84,8 @@ export function refreshNav() {
 }
 
 addEventListener("hashchange", route);
+document.addEventListener("buynest:cart", (event) => {
+  const count = document.getElementById("cart-count");
+  if (count) count.textContent = String(event.detail);
+});
 loadConfig().then(route, (err) => page("The shop is not configured", errorBox(err.message)));

@@ -21,6 +21,12 @@ export const STATUS_WORDS = {
   CANCELLED: "Cancelled",
 };
 
+export const FULFILLMENT_WORDS = {
+  UNFULFILLED: "Not shipped yet",
+  SHIPPED: "Shipped",
+  DELIVERED: "Delivered",
+};
+
 export const FAILURE_WORDS = {
   OUT_OF_STOCK: "Not enough stock was left for this order. Nothing was charged.",
   COUPON_INVALID: "The coupon could not be used (already used, expired, or the order is below its minimum). Nothing was charged.",

@@ -134,6 +134,31 @@ def screenshot(page: Page, name: str) -> None:
     image.quantize(colors=64).save(README_SHOTS / f"{name}.png", optimize=True)
 
 
+# A delivery address as the address forms take it, and the label of each of its fields
+ADDRESS = {
+    "recipient": "김민지",
+    "phone": "010-1234-5678",
+    "line1": "서울특별시 종로구 세종대로 175",
+    "city": "Seoul",
+    "postalCode": "03154",
+    "country": "KR",
+}
+LABELS = {
+    "recipient": "Recipient's name",
+    "phone": "Phone number",
+    "line1": "Address line 1",
+    "city": "City",
+    "postalCode": "Postal code",
+    "country": "Country (two-letter code, e.g. KR)",
+}
+
+
+def fill_address(page: Page) -> None:
+    """Fill the address form on the page (the account's, or checkout's new address) with ``ADDRESS``."""
+    for name, label in LABELS.items():
+        page.get_by_label(label, exact=True).fill(ADDRESS[name])
+
+
 @pytest.fixture
 def check_page(page: Page, shop_url: str) -> Callable[[str], None]:
     """``check_page("catalog")``: the page as it is now passes axe-core (no serious/critical violation), its own

@@ -8,7 +8,7 @@ from typing import Any
 
 from playwright.sync_api import Page, expect
 
-from tests.browser.conftest import ORDER_TIMEOUT_MS, open_route, report
+from tests.browser.conftest import ORDER_TIMEOUT_MS, fill_address, open_route, report
 from tests.e2e.conftest import Api, unique_email
 
 
@@ -91,6 +91,7 @@ def test_shopper_buys_with_a_claimed_coupon_and_sees_the_order_confirmed(
     page.get_by_label("Coupon", exact=True).select_option(label=f"{code}: ₩5,000 off")
     expect(page.locator("#total")).to_have_text("₩85,000")
     page.get_by_label(re.compile("tok_ok")).check()
+    fill_address(page)  # a new customer has no saved address: checkout asks for one
     check_page("checkout")
     page.get_by_role("button", name="Place order").click()
 
@@ -117,6 +118,7 @@ def test_a_declined_card_ends_failed_with_the_reason_in_words(
     log_in(page, shop_url, customer["email"], customer["password"])
     open_route(page, shop_url, f"/checkout/{catalog_product['productId']}")
     page.get_by_label(re.compile("tok_decline")).check()
+    fill_address(page)
     page.get_by_role("button", name="Place order").click()
     expect(page.locator("#order-status")).to_have_text("Failed", timeout=ORDER_TIMEOUT_MS)
     expect(page.locator("#failure-reason")).to_have_text("Your card was declined. Nothing was charged.")

@@ -1,6 +1,6 @@
 // The catalog: a category filter and pages of products (the API's cursor; earlier cursors kept for "Previous").
 import { api } from "../api.js";
-import { h, page, errorBox, field } from "../dom.js";
+import { h, page, errorBox, field, selectField } from "../dom.js";
 import { krw } from "../format.js";
 import { go } from "../app.js";
 
@@ -18,7 +18,9 @@ export function productCard(product) {
       h("p", { class: "muted" }, product.stock > 0 ? product.category : "Sold out")));
 }
 
-// The query a catalog link carries: category and cursor now; search and sort join it the same way.
+export const SORTS = [["newest", "Newest first"], ["price_asc", "Price: low to high"], ["price_desc", "Price: high to low"]];
+
+// The query a catalog link carries: search words, category, sort, and the cursor (with the earlier ones, "back").
 function linkFor(query) {
   const params = new URLSearchParams(Object.entries(query).filter(([, v]) => v));
   const text = params.toString();
@@ -26,20 +28,25 @@ function linkFor(query) {
 }
 
 export async function render(_params, query) {
+  const q = query.get("q") || "";
+  const sort = query.get("sort") || "";
   const category = query.get("category") || "";
   const cursor = query.get("cursor") || "";
   const back = query.get("back") ? query.get("back").split(",") : [];
   const form = h("form", { class: "filters", role: "search", onsubmit: (e) => {
     e.preventDefault();
-    go(linkFor({ category: form.elements.category.value.trim() }));
+    const words = form.elements.q.value.trim();
+    go(linkFor({ q: words, category: form.elements.category.value.trim(), sort: form.elements.sort.value === "newest" ? "" : form.elements.sort.value }));
   } },
+    field("Search", { name: "q", type: "search", value: q, maxlength: 100, placeholder: "e.g. ceramic mug", autocomplete: "off" }),
     field("Category", { name: "category", value: category, placeholder: "e.g. demo-kitchen", autocomplete: "off" }),
+    selectField("Sort", "sort", SORTS, sort || "newest"),
     h("div", { class: "field" }, h("button", { type: "submit" }, "Show")));
   const results = h("section", { "aria-label": "Products", "aria-busy": "true" }, h("p", { class: "muted" }, "Loading products…"));
-  page(category ? `Shop: ${category}` : "Shop", form, results);
+  page(q ? `Search: ${q}` : category ? `Shop: ${category}` : "Shop", form, results);
   let data;
   try {
-    data = await api("GET", "/products", { query: { category, cursor, limit: PAGE_SIZE } });
+    data = await api("GET", "/products", { query: { q, category, sort, cursor, limit: PAGE_SIZE } });
   } catch (err) {
     results.replaceChildren(errorBox(err.message));
     return;
@@ -47,14 +54,14 @@ export async function render(_params, query) {
   const pager = h("nav", { class: "pager", "aria-label": "Pages" });
   if (cursor) {
     const prev = back.slice(0, -1);
-    pager.append(h("a", { class: "button secondary", href: `#${linkFor({ category, cursor: back.at(-1) || "", back: prev.join(",") })}` }, "Previous page"));
+    pager.append(h("a", { class: "button secondary", href: `#${linkFor({ q, category, sort, cursor: back.at(-1) || "", back: prev.join(",") })}` }, "Previous page"));
   }
   if (data.nextCursor) {
-    pager.append(h("a", { class: "button secondary", rel: "next", href: `#${linkFor({ category, cursor: data.nextCursor, back: [...back, cursor].join(",") })}` }, "Next page"));
+    pager.append(h("a", { class: "button secondary", rel: "next", href: `#${linkFor({ q, category, sort, cursor: data.nextCursor, back: [...back, cursor].join(",") })}` }, "Next page"));
   }
   results.setAttribute("aria-busy", "false");
   results.replaceChildren(
-    data.items.length ? h("ul", { class: "grid", id: "products" }, data.items.map(productCard)) : h("p", {}, "No products here yet."),
+    data.items.length ? h("ul", { class: "grid", id: "products" }, data.items.map(productCard)) : h("p", {}, q ? `Nothing matches “${q}”.` : "No products here yet."),
     pager);
   performance.mark("products-visible"); // the browser suite reports the time from navigation to here
 }

@@ -1,7 +1,8 @@
 // One order, followed live: polls with backoff and shows each status as it happens until the order is final.
 import { api } from "../api.js";
 import { h, page, errorBox, announce, table } from "../dom.js";
-import { krw, when, FINAL, STATUS_WORDS, FAILURE_WORDS } from "../format.js";
+import { krw, when, FINAL, STATUS_WORDS, FAILURE_WORDS, FULFILLMENT_WORDS } from "../format.js";
+import { addressText } from "./account.js";
 import { pollUntil } from "../poll.js";
 
 export const POLL_FIRST_MS = 400;
@@ -17,6 +18,18 @@ function describe(order) {
       h("dt", {}, "Subtotal"), h("dd", {}, krw(a.subtotal)), h("dt", {}, "Discount"), h("dd", {}, `−${krw(a.discount)}`),
       h("dt", {}, "Points used"), h("dd", {}, `−${krw(a.pointsUsed)}`), h("dt", {}, h("strong", {}, "Total")), h("dd", {}, h("strong", {}, krw(a.total))))),
   ];
+}
+
+// Delivery (v1.1): where it goes, and once shipped the carrier and tracking number.
+function delivery(order) {
+  const f = order.fulfillment;
+  if (order.status !== "CONFIRMED" || (!f && order.shippingAddress === undefined)) return [];
+  const facts = [h("dt", {}, "Delivery"), h("dd", { id: "fulfilment" }, FULFILLMENT_WORDS[(f && f.status) || "UNFULFILLED"])];
+  if (f && f.carrier) facts.push(h("dt", {}, "Carrier"), h("dd", { id: "carrier" }, f.carrier), h("dt", {}, "Tracking number"), h("dd", { id: "tracking" }, f.trackingNumber));
+  if (f && f.shippedAt) facts.push(h("dt", {}, "Shipped"), h("dd", {}, when(f.shippedAt)));
+  if (f && f.deliveredAt) facts.push(h("dt", {}, "Delivered"), h("dd", {}, when(f.deliveredAt)));
+  facts.push(h("dt", {}, "Send to"), h("dd", { id: "ship-to" }, order.shippingAddress ? addressText(order.shippingAddress) : "No address given"));
+  return [h("h2", {}, "Delivery"), h("dl", { class: "facts" }, facts)];
 }
 
 function statusLine(order) {
@@ -41,7 +54,7 @@ export async function render({ orderId }, _query, left) {
       if (shown) announce(STATUS_WORDS[step.status] || step.status);
     }
     shown = order.timeline.length;
-    body.replaceChildren(...describe(order));
+    body.replaceChildren(...describe(order), ...delivery(order));
   };
   draw();
   if (FINAL.has(order.status)) return;
