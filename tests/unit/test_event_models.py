@@ -25,7 +25,7 @@ AWAITED = frozenset({"OrderShipped"})  # routed before its producer exists (see 
 
 def test_the_generator_lists_every_producer_model_once() -> None:
     assert [event.model for event in EVENTS] == published_models()
-    assert len(BY_DETAIL_TYPE) == len(EVENTS) == 16
+    assert len(BY_DETAIL_TYPE) == len(EVENTS) == 18
     for event in EVENTS:
         assert event.model.__module__ == f"{event.source}.messages", event.detail_type
         assert type(event.sample) is event.model

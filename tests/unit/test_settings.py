@@ -37,7 +37,7 @@ from buynest.orders import domain as orders_domain
 from buynest.orders.domain import OrderStatus, points_earned
 from buynest.orders.schemas import PlaceOrder
 from buynest.orders.service import OrderService, events_for_change
-from buynest.products import saga as products_saga
+from buynest.products import domain as products_domain
 from buynest.products.service import ProductService
 from buynest.users import domain as users_domain
 from buynest.users.domain import InvalidCredentials, Lockout, TooManyAttempts
@@ -168,11 +168,11 @@ def test_the_defaults_are_the_values_the_code_had_and_the_template_declares() ->
 
 def test_a_full_cart_can_always_be_ordered_in_one_order_and_one_stock_transaction() -> None:
     assert SETTINGS[CART_LINE_LIMIT].maximum == MAX_CART_LINES
-    assert MAX_CART_LINES <= orders_domain.MAX_LINES <= products_saga.MAX_PRODUCTS_PER_ORDER
+    assert MAX_CART_LINES <= orders_domain.MAX_LINES <= products_domain.MAX_PRODUCTS_PER_ORDER
     body = {"items": [{"productId": f"p{i}", "quantity": 1} for i in range(MAX_CART_LINES)],
             "payment": {"method": "card", "token": "tok_ok"}}  # fmt: skip
     assert len(PlaceOrder.model_validate_json(json.dumps(body)).items) == MAX_CART_LINES
-    assert len(products_saga.merge_lines((f"p{i}", 1) for i in range(MAX_CART_LINES))) == MAX_CART_LINES
+    assert len(products_domain.merge_lines((f"p{i}", 1) for i in range(MAX_CART_LINES))) == MAX_CART_LINES
 
 
 # ---- reading them ----
