@@ -1,7 +1,7 @@
 """The coupons service's part in the order saga. The order's stored ``CouponHold`` is the one answer to its
 ``OrderCreated`` (repeats republish it), and state changes are conditioned on the order that holds the coupon, so
 repeats and out-of-order events change nothing twice. The rules (who may use which coupon, the discount) are in
-``coupons/domain.py``, the conditional writes in ``coupons/store.py``."""
+``coupons/domain.py``, the conditional writes in ``coupons/store/holds.py``."""
 
 from __future__ import annotations
 
