@@ -48,7 +48,7 @@ def test_an_order_carries_the_saved_address_or_the_one_given(
     assert placed["shippingAddress"] is None
     assert placed["fulfillment"] == {"status": "UNFULFILLED", "carrier": None, "trackingNumber": None,
                                      "shippedAt": None, "deliveredAt": None}  # fmt: skip
-    assert api.put("/users/me/address", json=ADDRESS, token=token).status_code == 200
+    assert api.request("PUT", "/users/me/address", json=ADDRESS, token=token).status_code == 200
     assert order(api, token, [(product, 1)])["shippingAddress"] == ADDRESS
     given = {**ADDRESS, "city": "Busan", "line2": None}
     assert order(api, token, [(product, 1)], shippingAddress=given)["shippingAddress"] == given
@@ -69,7 +69,7 @@ def test_ship_deliver_and_cancel_rules(
         409,
         "NOT_SHIPPABLE",
     )
-    api.put("/users/me/address", json=ADDRESS, token=token)
+    api.request("PUT", "/users/me/address", json=ADDRESS, token=token)
     it = confirmed(api, token, product)
     oid = it["orderId"]
 
@@ -119,7 +119,7 @@ def test_the_desk_filters_and_pages(
     boss = admin["token"]
     customers = [new_customer()["token"] for _ in range(2)]
     for token in customers:
-        api.put("/users/me/address", json=ADDRESS, token=token)
+        api.request("PUT", "/users/me/address", json=ADDRESS, token=token)
     mine = [confirmed(api, customers[n % 2], product)["orderId"] for n in range(3)]
     assert act(api, boss, mine[1], "ship", {"carrier": "CJ", "trackingNumber": "D1"}).status_code == 200
 
