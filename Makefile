@@ -99,7 +99,7 @@ down: ## stop the local stack and everything it started
 admin: ## make admin EMAIL=... PASSWORD=... [NAME=...]: create or promote an admin
 	@$(PY) scripts/make_admin.py
 
-seed: $(DEV)/.stamp ## load the demo catalog (36 products with real images) and a demo coupon through the API
+seed: $(DEV)/.stamp ## load the demo catalog (36 products with real images), a demo coupon and three shoppers (address, cart, orders: one shipped, one delivered) through the API
 	@$(PY) scripts/seed.py
 
 logs: $(DEV)/.stamp ## follow every function's log readably (new ones too); `make logs ORDER=<id>`: one order's story

@@ -4,7 +4,10 @@ For each product of the demo catalog (``scripts/seed_data/catalog.json``: 36 pro
 categories) it creates the product unless one with that name is already in its category, then gives it an image
 unless it has one (READY, or PENDING and recent): it asks the API for a pre-signed upload and POSTs a picture drawn
 here with Pillow straight to the bucket. Products are handled concurrently; it then waits (with a deadline) for the
-processor to check the images, adds a demo coupon, and prints what it created. Re-running it creates nothing twice.
+processor to check the images, adds a demo coupon, and prints what it created. Then a living shop: three demo
+shoppers (``shopper{1,2,3}@example.com``, passwords kept in ``.local/seed-shoppers.json``) with a saved address and
+a filled cart, one order each from the cart; an admin ships the second and ships and delivers the third. Re-running
+it creates nothing twice (a shopper who has orders already is left as is).
 
 Admin: EMAIL and PASSWORD from the environment, else a seed admin whose password is kept in
 ``.local/seed-admin.json``; either way it is made an admin by invoking the stack's MakeAdminFunction (as
@@ -251,6 +254,71 @@ class Seeder:
         return outcomes
 
 
+SHOPPERS = ("shopper1", "shopper2", "shopper3")
+SHOP_ADDRESS = {"recipient": "", "phone": "+82 10-1234-5678", "line1": "123 Teheran-ro", "line2": "Apt 501",
+                "city": "Seoul", "postalCode": "06234", "country": "KR"}  # fmt: skip
+ORDER_DEADLINE_SECONDS = 90
+
+
+def shopper_passwords() -> dict[str, str]:
+    path = LOCAL / "seed-shoppers.json"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps({name: secrets.token_urlsafe(18) for name in SHOPPERS}))
+        path.chmod(0o600)
+    saved: dict[str, str] = json.loads(path.read_text())
+    return saved
+
+
+async def seed_shop(client: httpx.AsyncClient, api: str, admin_token: str, product_ids: list[str]) -> list[str]:
+    """The demo shoppers, their addresses, carts and orders, one shipped and one delivered; what it did."""
+    api = api.rstrip("/")
+    admin = {"Authorization": f"Bearer {admin_token}"}
+    done: list[str] = []
+    passwords = shopper_passwords()
+    for n, name in enumerate(SHOPPERS):
+        email = f"{name}@example.com"
+        signup = await client.post(
+            api + "/auth/signup", json={"email": email, "password": passwords[name], "name": name.title()}
+        )
+        if signup.status_code not in (201, 409):
+            raise SeedError(f"signup of {email} gave {signup.status_code}: {signup.text[:200]}")
+        login = await client.post(api + "/auth/login", json={"email": email, "password": passwords[name]})
+        if login.status_code != 200:
+            raise SeedError(f"login as {email} failed ({login.status_code}): {login.text[:200]}")
+        me = {"Authorization": f"Bearer {login.json()['token']}"}
+        if (await client.get(api + "/orders", headers=me)).json()["items"]:
+            done.append(f"{email}: has orders already")
+            continue
+        await client.put(api + "/users/me/address", headers=me, json={**SHOP_ADDRESS, "recipient": name.title()})
+        picks = product_ids[n * 3 : n * 3 + 3]
+        for quantity, product_id in enumerate(picks, start=1):
+            await client.put(api + f"/cart/items/{product_id}", headers=me, json={"quantity": quantity})
+        key = {"Idempotency-Key": f"seed-{name}"}
+        placed = await client.post(
+            api + "/orders", headers=me | key, json={"payment": {"method": "card", "token": "tok_ok"}}
+        )
+        if placed.status_code != 202:
+            raise SeedError(f"the order of {email} gave {placed.status_code}: {placed.text[:200]}")
+        order_id = placed.json()["orderId"]
+        deadline = time.monotonic() + ORDER_DEADLINE_SECONDS
+        status = "PENDING"
+        while status not in ("CONFIRMED", "FAILED") and time.monotonic() < deadline:
+            await asyncio.sleep(POLL_SECONDS)
+            status = (await client.get(api + f"/orders/{order_id}", headers=me)).json()["status"]
+        if status == "CONFIRMED" and n >= 1:
+            ship = {"carrier": "CJ Logistics", "trackingNumber": f"CJ{order_id[-10:]}"}
+            await client.post(api + f"/admin/orders/{order_id}/ship", headers=admin, json=ship)
+            status = "SHIPPED"
+        if status == "SHIPPED" and n == 2:
+            await client.post(api + f"/admin/orders/{order_id}/deliver", headers=admin)
+            status = "DELIVERED"
+        # a new cart for the next visit
+        await client.put(api + f"/cart/items/{product_ids[-1 - n]}", headers=me, json={"quantity": 1})
+        done.append(f"{email}: order {order_id} {status}, an address and a cart")
+    return done
+
+
 def report(outcomes: list[Outcome], out: Any = sys.stdout) -> None:
     order = sorted(outcomes, key=lambda o: (o.spec.category, o.spec.name))
     print(f"\n{'productId':<27} {'category':<16} {'price':>7}  {'image':<9} name", file=out)
@@ -299,7 +367,12 @@ async def seed(api: str, email: str, password: str, specs: list[Spec]) -> list[O
         resp = await client.post(api.rstrip("/") + "/auth/login", json={"email": email, "password": password})
         if resp.status_code != 200:
             raise SeedError(f"login as {email} failed ({resp.status_code}): {resp.text[:200]}")
-        return await Seeder(client, api, resp.json()["token"]).run(specs)
+        token = resp.json()["token"]
+        outcomes = await Seeder(client, api, token).run(specs)
+        print("==> the shop: shoppers, addresses, carts and orders")
+        for line in await seed_shop(client, api, token, [o.product_id for o in outcomes]):
+            print(f"    {line}")
+        return outcomes
 
 
 def main() -> None:

@@ -4,14 +4,19 @@ owner or an admin only before shipping; OrderShipped / OrderDelivered on the bus
 
 from __future__ import annotations
 
+import sys
 import uuid
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.e2e.conftest import Api
+from tests.e2e.conftest import Api, wait_for
 from tests.e2e.test_orders import final, order
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "scripts"))
+from mail import sent_mail
 
 ADDRESS = {"recipient": "Kim Minji", "phone": "+82 10-1234-5678", "line1": "123 Teheran-ro", "line2": "Apt 501",
            "city": "Seoul", "postalCode": "06234", "country": "KR"}  # fmt: skip
@@ -48,7 +53,7 @@ def test_an_order_carries_the_saved_address_or_the_one_given(
     assert placed["shippingAddress"] is None
     assert placed["fulfillment"] == {"status": "UNFULFILLED", "carrier": None, "trackingNumber": None,
                                      "shippedAt": None, "deliveredAt": None}  # fmt: skip
-    assert api.put("/users/me/address", json=ADDRESS, token=token).status_code == 200
+    assert api.request("PUT", "/users/me/address", json=ADDRESS, token=token).status_code == 200
     assert order(api, token, [(product, 1)])["shippingAddress"] == ADDRESS
     given = {**ADDRESS, "city": "Busan", "line2": None}
     assert order(api, token, [(product, 1)], shippingAddress=given)["shippingAddress"] == given
@@ -69,7 +74,7 @@ def test_ship_deliver_and_cancel_rules(
         409,
         "NOT_SHIPPABLE",
     )
-    api.put("/users/me/address", json=ADDRESS, token=token)
+    api.request("PUT", "/users/me/address", json=ADDRESS, token=token)
     it = confirmed(api, token, product)
     oid = it["orderId"]
 
@@ -119,7 +124,7 @@ def test_the_desk_filters_and_pages(
     boss = admin["token"]
     customers = [new_customer()["token"] for _ in range(2)]
     for token in customers:
-        api.put("/users/me/address", json=ADDRESS, token=token)
+        api.request("PUT", "/users/me/address", json=ADDRESS, token=token)
     mine = [confirmed(api, customers[n % 2], product)["orderId"] for n in range(3)]
     assert act(api, boss, mine[1], "ship", {"carrier": "CJ", "trackingNumber": "D1"}).status_code == 200
 
@@ -155,3 +160,18 @@ def test_the_desk_filters_and_pages(
         assert code(desk(**bad)) == (400, "VALIDATION_ERROR"), bad
     assert desk(token=customers[0]).status_code == 403
     assert api.get("/admin/orders").status_code == 401
+
+
+def test_shipping_sends_the_customer_one_email_with_the_tracking_number(
+    api: Api, admin: dict[str, Any], new_customer: Callable[..., Any], product: str, outputs: dict[str, str]
+) -> None:
+    kim = new_customer("Kim Minji")
+    api.request("PUT", "/users/me/address", json=ADDRESS, token=kim["token"])
+    oid = confirmed(api, kim["token"], product)["orderId"]
+    assert act(api, admin["token"], oid, "ship", {"carrier": "CJ Logistics", "trackingNumber": "CJ777"}).ok
+
+    def shipping_mail() -> list[dict[str, Any]]:
+        return [m for m in sent_mail(outputs["Endpoint"], kim["email"]) if "CJ777" in m["text"]]
+
+    [mail] = wait_for(shipping_mail, timeout=45, interval=0.5, what="the shipping email")
+    assert oid in mail["subject"] and "CJ Logistics" in mail["text"]

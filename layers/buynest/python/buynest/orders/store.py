@@ -256,17 +256,19 @@ class DynamoOrderRepository:
 
     def list_desk(self, keys: list[str], limit: int, before: str | None) -> tuple[list[Order], bool]:
         """Up to ``limit`` orders of the desk partitions ``keys``, newest first, older than ``before`` (a
-        ``userSort``), and whether there are more: each partition read in order, merged."""
-        found: list[OrderItem] = []
-        more = False
-        for key in keys:
+        ``userSort``), and whether there are more: the partitions read at once (up to eight queries), merged."""
+        from concurrent.futures import ThreadPoolExecutor
+
+        def newest(key: str) -> list[OrderItem]:
             condition = OrderItem.userSort < before if before else None
-            results = OrderItem.desk.query(
-                key, condition, scan_index_forward=False, limit=limit + 1, page_size=limit + 1
+            return list(
+                OrderItem.desk.query(key, condition, scan_index_forward=False, limit=limit + 1, page_size=limit + 1)
             )
-            items = list(results)
-            more = more or len(items) > limit
-            found.extend(items[:limit])
+
+        with ThreadPoolExecutor(max_workers=max(len(keys), 1)) as pool:
+            pages = list(pool.map(newest, keys))
+        more = any(len(items) > limit for items in pages)
+        found = [item for items in pages for item in items[:limit]]
         found.sort(key=lambda i: i.userSort, reverse=True)
         more = more or len(found) > limit
         return [to_order(i) for i in found[:limit]], more
