@@ -610,6 +610,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--only", nargs="*", choices=["cold", "gateway", "saga", "rush", "search"], default=None)
     parser.add_argument("--quick", action="store_true", help="fewer rounds (a smoke run, not figures)")
+    parser.add_argument("--search-rounds", type=int, default=None, help="timed calls per search query (default 40)")
     args = parser.parse_args()
     only = set(args.only or ["cold", "gateway", "saga", "rush", "search"])
     quick = args.quick
@@ -642,7 +643,9 @@ def main() -> None:
         report["couponRush"] = coupon_rush(api, admin, 60 if quick else 300, 20 if quick else 100)
     if "search" in only:
         print("bench: search ...", flush=True)
-        report["search"] = search_bench(api, out, [1_000] if quick else [1_000, 10_000], 10 if quick else 40)
+        report["search"] = search_bench(
+            api, out, [1_000] if quick else [1_000, 10_000], args.search_rounds or (10 if quick else 40)
+        )
     text = table(report)
     print("\n" + text)
     target = LOCAL / "bench"
