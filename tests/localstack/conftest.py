@@ -92,9 +92,10 @@ def localstack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]
         LS_VENV=str(ls_venv),
         BUYNEST_LAMBDA_PYTHON=str(function_python),
         BUYNEST_LAMBDA_COLD_STARTS="2",
-        # an idle stream poller asks again only after this long unless its table is written (streamwait): long
-        # enough that a record delivered promptly after a quiet spell shows that the write woke it
+        # an idle stream or queue poller asks again only after this long unless its source is written (streamwait,
+        # sqswait): long enough that a record delivered promptly after a quiet spell shows that the write woke it
         BUYNEST_STREAM_IDLE_POLL_SEC="30",
+        BUYNEST_QUEUE_IDLE_POLL_SEC="30",
     )
     started = subprocess.run([sys.executable, BIN / "start"], env=env, capture_output=True, text=True)
     if started.returncode != 0:

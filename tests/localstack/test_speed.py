@@ -122,3 +122,77 @@ def test_an_idle_stream_is_not_polled_and_a_write_still_arrives_at_once(
         time.sleep(0.5)  # quiet again: the poller is back to waiting before the next write
     assert max(latencies) < 3, latencies
     print(f"stream -> lambda latency after a quiet spell: {', '.join(f'{x * 1000:.0f} ms' for x in latencies)}")
+
+
+QUEUE_RECORDER = """\
+import os
+import time
+
+import boto3
+
+sink = boto3.client("dynamodb")
+
+
+def handler(event, context):
+    for record in event["Records"]:
+        sink.put_item(TableName=os.environ["SINK"], Item={
+            "id": {"S": record["body"]}, "seen_at": {"S": repr(time.time())},
+            "receive_count": {"S": record["attributes"]["ApproximateReceiveCount"]},
+        })
+"""
+
+
+def test_an_idle_queue_is_not_polled_and_a_message_still_arrives_at_once(
+    aws: Callable[[str], Any], localstack: Any
+) -> None:
+    suffix = uuid.uuid4().hex[:8]
+    dynamodb, sqs, lambda_client = aws("dynamodb"), aws("sqs"), aws("lambda")
+    sink = f"queue-sink-{suffix}"
+    dynamodb.create_table(TableName=sink, BillingMode="PAY_PER_REQUEST",
+                          AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
+                          KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}])  # fmt: skip
+    url = sqs.create_queue(QueueName=f"idle-{suffix}")["QueueUrl"]
+    queue_arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    name = create_function(aws, f"queue-recorder-{suffix}", {"app.py": QUEUE_RECORDER},
+                           Environment={"Variables": {"SINK": sink}}, Timeout=10)  # fmt: skip
+    mapping = lambda_client.create_event_source_mapping(
+        FunctionName=name, EventSourceArn=queue_arn, BatchSize=10, MaximumBatchingWindowInSeconds=1
+    )["UUID"]
+
+    def delivered(body: str) -> dict[str, Any] | None:
+        item: dict[str, Any] | None = dynamodb.get_item(TableName=sink, Key={"id": {"S": body}}).get("Item")
+        return item
+
+    wait_for(lambda: lambda_client.get_event_source_mapping(UUID=mapping)["State"] == "Enabled", 30, "the mapping")
+    sqs.send_message(QueueUrl=url, MessageBody="warm")
+    wait_for(lambda: delivered("warm"), 30, "the first message (the function's cold start)")
+
+    # a quiet spell, measured (the sleep is what is observed): LocalStack's poller would ask ~1.5 times a second
+    time.sleep(2)
+    requests.delete(localstack.endpoint + "/_buynest/calls", timeout=10)
+    time.sleep(3)
+    assert served(localstack.endpoint).get(("sqs", "ReceiveMessage"), 0) <= 1
+
+    # the idle poller asks again only after 30 s (conftest); the message itself wakes it, and a window that ran
+    # out while it waited is not waited for again
+    latencies = []
+    for index in range(3):
+        sent_at = time.time()
+        sqs.send_message(QueueUrl=url, MessageBody=f"quiet-{index}")
+        item = wait_for(lambda i=index: delivered(f"quiet-{i}"), 10, f"quiet-{index}")  # type: ignore[misc]
+        latencies.append(float(item["seen_at"]["S"]) - sent_at)
+        assert item["receive_count"]["S"] == "1"
+        time.sleep(3)  # quiet again: the last poll, its window and the back-off end while nothing comes
+    assert max(latencies) < 1.0, latencies
+    print(f"queue -> lambda latency after a quiet spell: {', '.join(f'{x * 1000:.0f} ms' for x in latencies)}")
+
+    # a burst is still gathered into batches and every message arrives once
+    sqs.send_message_batch(QueueUrl=url, Entries=[{"Id": str(i), "MessageBody": f"burst-{i}"} for i in range(10)])
+    for i in range(10):
+        item = wait_for(lambda i=i: delivered(f"burst-{i}"), 10, f"burst-{i}")  # type: ignore[misc]
+        assert item["receive_count"]["S"] == "1"
+
+    # a disabled mapping stops at once, though its poller was waiting on the empty queue
+    lambda_client.update_event_source_mapping(UUID=mapping, Enabled=False)
+    wait_for(lambda: lambda_client.get_event_source_mapping(UUID=mapping)["State"] == "Disabled", 5, "Disabled")
+    lambda_client.delete_event_source_mapping(UUID=mapping)

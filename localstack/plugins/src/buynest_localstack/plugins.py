@@ -84,3 +84,11 @@ def step_functions_sessions() -> None:
 
     keep_role_sessions()
     cache_parsed_paths()
+
+
+@hooks.on_infra_start()  # type: ignore[untyped-decorator]
+def queue_pollers_wait() -> None:
+    """SQS event source pollers wait on an empty queue instead of polling it (buynest_localstack.sqswait)."""
+    from buynest_localstack.sqswait import install
+
+    install()

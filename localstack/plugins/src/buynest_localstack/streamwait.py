@@ -7,8 +7,8 @@ second, most of LocalStack's idle CPU. Our DynamoDB is moto, in the same process
 stream has something new: every record moto appends to a table's stream shard (``StreamShard.add``) bumps that
 table's counter and wakes its pollers. A stream poller whose last ``GetRecords`` returned nothing, and whose batcher
 holds nothing, waits for its table's counter to move before asking again (at most
-``BUYNEST_STREAM_IDLE_POLL_SEC``, default 5 s, so that a record appended any other way is still read), and a
-mapping that is disabled, deleted or stopped wakes its poller at once.
+``BUYNEST_STREAM_IDLE_POLL_SEC``, default 5 s, so that a record appended any other way is still read; 0 turns the
+wait off), and a mapping that is disabled, deleted or stopped wakes its poller at once.
 
 What a consumer sees does not change: the same ``GetRecords`` calls read the same records in the same order, in
 the same batches; a record is handed over as soon as it is written instead of up to one poll interval later (AWS
@@ -69,7 +69,6 @@ def table_arn_of(stream_arn: str) -> str:
 
 def install() -> None:
     """Patches moto's stream shard, LocalStack's DynamoDB stream poller and its mapping worker (once)."""
-    from localstack.services.lambda_.event_source_mapping.esm_worker import EsmWorker
     from localstack.services.lambda_.event_source_mapping.pollers.dynamodb_poller import DynamoDBPoller
     from moto.dynamodb.models.table import StreamShard
 
@@ -92,8 +91,9 @@ def install() -> None:
     def poll_events(self: DynamoDBPoller) -> None:
         table_arn = table_arn_of(self.source_arn)
         seen = getattr(self, "_buynest_seen", None)
-        if seen is not None and not any(b.get_current_size() for b in self.shard_batcher.values()):
-            wait_for_change(table_arn, seen, idle_poll_seconds())
+        idle = seen is not None and not any(b.get_current_size() for b in self.shard_batcher.values())
+        if idle and seen is not None and (timeout := idle_poll_seconds()) > 0:
+            wait_for_change(table_arn, seen, timeout)
         # read before GetRecords: a record written while it runs makes the next poll go ahead at once
         now_at = position(table_arn)
         self._buynest_seen = None
@@ -116,8 +116,27 @@ def install() -> None:
 
     DynamoDBPoller.get_records = get_records  # type: ignore[method-assign]
 
+    wake_pollers_when_mappings_stop()
+
+
+def wake_pollers_when_mappings_stop() -> None:
+    """Wraps ``EsmWorker.stop``, ``delete`` and ``stop_for_shutdown`` so that a poller waiting for its source
+    (here, or in :mod:`buynest_localstack.sqswait`) returns at once and its worker sees the stop; ``start``
+    clears the poller's stop flag (once)."""
+    from localstack.services.lambda_.event_source_mapping.esm_worker import EsmWorker
+
+    if getattr(EsmWorker.stop, "_buynest_wakes_poller", False):
+        return
     for name in ("stop", "delete", "stop_for_shutdown"):
         _wake_after(EsmWorker, name)
+    original_start = EsmWorker.start
+
+    @functools.wraps(original_start)
+    def start(self: EsmWorker) -> None:
+        self.poller._buynest_stopping = False  # type: ignore[attr-defined]
+        original_start(self)
+
+    EsmWorker.start = start  # type: ignore[method-assign]
 
 
 def _wake_after(cls: type, name: str) -> None:
@@ -129,5 +148,8 @@ def _wake_after(cls: type, name: str) -> None:
             return original(self, *args, **kwargs)
         finally:
             wake_all()
+            if (wake := getattr(self.poller, "_buynest_wake", None)) is not None:
+                wake()
 
+    call._buynest_wakes_poller = True  # type: ignore[attr-defined]
     setattr(cls, name, call)
