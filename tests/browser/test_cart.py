@@ -49,7 +49,7 @@ def test_search_add_to_cart_check_out_and_the_cart_is_emptied(
     """Guards the cart journey: a search finds the product, "Add to cart" puts two in the cart (the header counts
     them), the cart page changes a quantity (line total and subtotal follow) and warns when the shop has fewer than
     the line asks for, checkout with a new address orders the cart, the order is CONFIRMED, and the cart is then
-    empty; the address is saved on the account."""
+    empty; the address is saved on the account, and the shopper can cancel the unshipped order."""
     product = new_product(api, admin, price=38000, stock=5)
     sign_up(page, shop_url)
 
@@ -108,6 +108,7 @@ def test_search_add_to_cart_check_out_and_the_cart_is_emptied(
 
     # Then the order is confirmed for the cart's lines...
     expect(page.locator("#order-status")).to_have_text("Confirmed", timeout=ORDER_TIMEOUT_MS)
+    order_route = page.url.split("#", 1)[1]
     expect(page.get_by_text("₩76,000").first).to_be_visible()
     expect(page.locator("#fulfilment")).to_have_text("Not shipped yet")
     expect(page.locator("#ship-to")).to_contain_text("김민지, 010-1234-5678, 서울특별시 종로구 세종대로 175")
@@ -119,6 +120,14 @@ def test_search_add_to_cart_check_out_and_the_cart_is_emptied(
     # ...and the address was saved on the account
     open_route(page, shop_url, "/account")
     expect(page.locator("#saved-address")).to_contain_text("서울특별시 종로구 세종대로 175")
+
+    # ...and the shopper can still cancel it, not shipped yet (after saying yes to the question)
+    open_route(page, shop_url, order_route)
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.get_by_role("button", name="Cancel order").click()
+    expect(page.locator("#order-status")).to_have_text("Cancelled")
+    expect(page.locator("#timeline li").last).to_contain_text("Cancelled")
+    expect(page.get_by_role("button", name="Cancel order")).to_have_count(0)
 
 
 def test_a_declined_card_fails_the_order_and_keeps_the_cart(

@@ -32,6 +32,24 @@ function delivery(order) {
   return [h("h2", {}, "Delivery"), h("dl", { class: "facts" }, facts)];
 }
 
+// The owner may cancel while the order is confirmed and not shipped (the API refuses otherwise, said in words).
+function cancelling(order, redraw) {
+  if (order.status !== "CONFIRMED" || (order.fulfillment && order.fulfillment.status !== "UNFULFILLED")) return [];
+  const status = h("div", { "aria-live": "polite" });
+  const button = h("button", { type: "button", class: "danger", onclick: async () => {
+    if (!confirm("Cancel this order? The payment is refunded.")) return;
+    button.disabled = true;
+    try {
+      redraw(await api("POST", `/orders/${encodeURIComponent(order.orderId)}/cancel`));
+      announce("Order cancelled.");
+    } catch (err) {
+      status.replaceChildren(errorBox(err.message));
+      button.disabled = false;
+    }
+  } }, "Cancel order");
+  return [h("p", {}, button), status];
+}
+
 function statusLine(order) {
   const words = STATUS_WORDS[order.status] || order.status;
   const reason = order.status === "FAILED" ? FAILURE_WORDS[order.failureReason] || order.failureReason : null;
@@ -54,7 +72,7 @@ export async function render({ orderId }, _query, left) {
       if (shown) announce(STATUS_WORDS[step.status] || step.status);
     }
     shown = order.timeline.length;
-    body.replaceChildren(...describe(order), ...delivery(order));
+    body.replaceChildren(...describe(order), ...delivery(order), ...cancelling(order, (updated) => { order = updated; draw(); }));
   };
   draw();
   if (FINAL.has(order.status)) return;
