@@ -11,7 +11,7 @@ import pytest
 
 from buynest.notifications.runtime import set_notification_service
 from tests.conftest import FakeContext, load_handler
-from tests.integration.payments_fixtures import bus_event, sqs_event
+from tests.integration.payments_fixtures import bus_event, serialize_dynamodb, sqs_event
 from tests.integration.saga_fixtures import deliver, deliver_concurrently
 
 SENDER = "orders@buynest.example"
@@ -22,6 +22,7 @@ on_event = load_handler("notifications/on_event")
 def ses(aws: dict[str, Any], monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
     monkeypatch.setenv("NOTIFICATIONS_TABLE", aws["tables"]["NotificationsTable"])
     monkeypatch.setenv("MAIL_SENDER", SENDER)
+    serialize_dynamodb(monkeypatch)  # each request atomic, as on DynamoDB (moto's conditional put is not)
     client = boto3.client("ses", region_name="us-east-1")
     client.verify_email_identity(EmailAddress=SENDER)
     set_notification_service(None)
