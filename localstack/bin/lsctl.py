@@ -11,6 +11,7 @@ LocalStack venv is in. Settings come from the environment:
   LOCALSTACK_STOP_TIMEOUT      seconds between SIGTERM and SIGKILL (default 15)
   LAMBDA_EVENT_SOURCE_MAPPING_POLL_INTERVAL_SEC, LAMBDA_EVENT_SOURCE_MAPPING_MAX_BACKOFF_ON_EMPTY_POLL_SEC,
   BUYNEST_DYNAMODB_TTL_SWEEP_SEC, BUYNEST_STREAM_IDLE_POLL_SEC, BUYNEST_QUEUE_IDLE_POLL_SEC,
+  BUYNEST_LOGS_BATCH_SEC,
   LAMBDA_RUNTIME_ENVIRONMENT_TIMEOUT, LS_LOG: passed on, with the defaults below
   BUYNEST_LAMBDA_COLD_STARTS   environments admitted to their cold phase at once (default: the number of cores)
 """
@@ -96,6 +97,8 @@ class Settings:
         env.setdefault("BUYNEST_STREAM_IDLE_POLL_SEC", "5")
         # and an idle SQS poller for a message in its queue (sqswait)
         env.setdefault("BUYNEST_QUEUE_IDLE_POLL_SEC", "5")
+        # Lambda's logs reach CloudWatch Logs in one PutLogEvents per stream and window (logbatch)
+        env.setdefault("BUYNEST_LOGS_BATCH_SEC", "1")
         # An environment's start includes its wait for a cold-start admission (host_executor._ColdStarts, up to
         # 30 s in a burst) before its own 10 s init; LocalStack's default of 20 s would fail it while it waits.
         env.setdefault("LAMBDA_RUNTIME_ENVIRONMENT_TIMEOUT", "60")

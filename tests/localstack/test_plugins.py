@@ -350,6 +350,40 @@ def test_logs_reach_cloudwatch_and_developer_log(aws: Callable[[str], Any], tool
         assert marker in developer_log.read_text()
 
 
+def test_a_burst_of_invocations_reaches_cloudwatch_in_order_in_fewer_calls(
+    aws: Callable[[str], Any], localstack: Any
+) -> None:
+    """Lambda's logs are shipped in batches (buynest_localstack.logbatch): every line arrives, in order, in fewer
+    PutLogEvents calls than invocations."""
+    name = create_function(aws, f"logbatch-{uuid.uuid4().hex[:8]}", {"app.py": TOOLBOX}, Timeout=5)
+    logs_client = aws("logs")
+    group = f"/aws/lambda/{name}"
+
+    def messages_with(markers: list[str]) -> list[dict[str, Any]] | None:
+        try:
+            events = logs_client.filter_log_events(logGroupName=group)["events"]
+        except logs_client.exceptions.ResourceNotFoundException:
+            return None
+        found = [event for event in events if any(marker in event["message"] for marker in markers)]
+        return found if len(found) == len(markers) else None
+
+    warm = f"warm-{uuid.uuid4().hex}"
+    assert invoke(aws, name, {"marker": warm})[1] is None
+    wait_for(lambda: messages_with([warm]), 15, "the first invocation's log in CloudWatch Logs")
+    calls = localstack.endpoint + "/_buynest/calls"
+    requests.delete(calls, timeout=10)
+    markers = [f"burst-{i}-{uuid.uuid4().hex}" for i in range(8)]
+    for marker in markers:
+        assert invoke(aws, name, {"marker": marker})[1] is None
+    found = wait_for(lambda: messages_with(markers), 15, "every invocation's log in CloudWatch Logs")
+    assert [event["message"] for event in found] == [marker + "\n" for marker in markers]
+    stamps = [event["timestamp"] for event in found]
+    assert stamps == sorted(stamps)
+    rows = requests.get(calls, timeout=10).json()["calls"]
+    puts = sum(r["count"] for r in rows if (r["service"], r["operation"]) == ("logs", "PutLogEvents"))
+    assert 1 <= puts < len(markers), rows
+
+
 def test_dynamodb_gsi_and_conditional_put(aws: Callable[[str], Any]) -> None:
     dynamodb = aws("dynamodb")
     table = f"orders-{uuid.uuid4().hex[:8]}"

@@ -92,3 +92,11 @@ def queue_pollers_wait() -> None:
     from buynest_localstack.sqswait import install
 
     install()
+
+
+@hooks.on_infra_start()  # type: ignore[untyped-decorator]
+def batch_lambda_logs() -> None:
+    """Lambda's logs reach CloudWatch Logs in one call per stream and batch window (buynest_localstack.logbatch)."""
+    from buynest_localstack.logbatch import install
+
+    install()
