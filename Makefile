@@ -148,8 +148,12 @@ test-integration: $(DEV)/.stamp ## adapters and handlers against moto, tables fr
 test-localstack: $(DEV)/.stamp ls-venv runtime-venv ## the LocalStack plugins, against a LocalStack of their own
 	@$(PY) -m pytest -q tests/localstack
 
-test-e2e: up ## end-to-end against the deployed local stack (run alone, pytest skips them when no stack is up)
-	@BUYNEST_E2E_REQUIRED=1 $(PY) -m pytest -q tests/e2e
+# The end-to-end tests wait on sagas and queues far more than they use CPU: E2E_WORKERS pytest-xdist workers run
+# them a file per worker; the `serial` ones (they change stack-wide state) then run alone.
+E2E_WORKERS ?= 4
+test-e2e: up ## end-to-end against the deployed local stack (E2E_WORKERS=4 in parallel, then the `serial` ones alone)
+	@BUYNEST_E2E_REQUIRED=1 $(PY) -m pytest -q -n $(E2E_WORKERS) --dist loadfile -m "not serial" tests/e2e
+	@BUYNEST_E2E_REQUIRED=1 $(PY) -m pytest -q -m serial tests/e2e
 
 lint: $(DEV)/.stamp ## ruff, mypy, cfn-lint
 	@$(DEV)/bin/ruff check .

@@ -96,6 +96,9 @@ def test_issue_once_per_customer_and_listed(api: Api, admin: dict[str, Any], new
     assert api.get("/users/me/coupons").status_code == 401
 
 
+# 200 sign-ups then 200 issues, 16-32 at a time, take the whole stack's capacity (other tests' requests time out
+# beside it): run alone, with the other `serial` tests (Makefile, test-e2e)
+@pytest.mark.serial
 def test_a_rush_of_200_issues_exactly_50(api: Api, admin: dict[str, Any], new_customer: Callable[..., Any]) -> None:
     # Given a campaign of 50 and 200 customers
     code = campaign(api, admin, totalQuantity=50)["code"]

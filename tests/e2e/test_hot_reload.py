@@ -13,6 +13,9 @@ import pytest
 
 from tests.e2e.conftest import Api, aws_client, wait_for
 
+# swaps the health function's code: run alone, after the parallel rest of the suite (Makefile, test-e2e)
+pytestmark = pytest.mark.serial
+
 REPO = Path(__file__).resolve().parents[2]
 HANDLER_DIR = REPO / "functions" / "health"
 HANDLER = HANDLER_DIR / "get_health.py"

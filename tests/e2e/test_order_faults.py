@@ -13,6 +13,9 @@ from tests.e2e.conftest import Api, aws_client, wait_for
 from tests.e2e.test_orders import coupon_for, coupon_status, final, order, stock
 from tests.unit.coupon_fakes import bus_event
 
+# stops the stock owner's consumer every order needs: run alone, after the parallel rest of the suite (Makefile, test-e2e)
+pytestmark = pytest.mark.serial
+
 
 def physical_id(outputs: dict[str, str], logical_id: str) -> str:
     cfn = aws_client(outputs, "cloudformation")

@@ -14,6 +14,9 @@ from buynest.core.settings import CART_LINE_LIMIT, MAX_AGE_SECONDS
 from scripts import config
 from tests.e2e.conftest import Api, aws_client, wait_for
 
+# lowers a live setting every cart sees: run alone, after the parallel rest of the suite (Makefile, test-e2e)
+pytestmark = pytest.mark.serial
+
 # every container re-reads within MAX_AGE_SECONDS; the margin is for a slow machine
 TAKES_EFFECT = MAX_AGE_SECONDS + 45
 
