@@ -459,11 +459,12 @@ def test_dynamodb_cancelled_transaction_writes_nothing(aws: Callable[[str], Any]
     assert stock == "0"
 
 
-def test_stream_to_lambda_from_sam_template(aws: Callable[[str], Any], localstack: Any) -> None:
+def deploy_stack(aws: Callable[[str], Any], template: str, prefix: str) -> dict[str, str]:
+    """Create a CloudFormation stack from ``template`` and wait until it is complete; its outputs by key."""
     cloudformation = aws("cloudformation")
-    stack = f"stream-{uuid.uuid4().hex[:8]}"
+    stack = f"{prefix}-{uuid.uuid4().hex[:8]}"
     cloudformation.create_stack(
-        StackName=stack, TemplateBody=STREAM_TEMPLATE, Capabilities=["CAPABILITY_IAM", "CAPABILITY_AUTO_EXPAND"]
+        StackName=stack, TemplateBody=template, Capabilities=["CAPABILITY_IAM", "CAPABILITY_AUTO_EXPAND"]
     )
 
     def created() -> dict[str, Any] | None:
@@ -471,7 +472,11 @@ def test_stream_to_lambda_from_sam_template(aws: Callable[[str], Any], localstac
         assert not description["StackStatus"].endswith(("FAILED", "ROLLBACK_COMPLETE")), description
         return description if description["StackStatus"] == "CREATE_COMPLETE" else None
 
-    outputs = {o["OutputKey"]: o["OutputValue"] for o in wait_for(created, 30, "the stack")["Outputs"]}
+    return {o["OutputKey"]: o["OutputValue"] for o in wait_for(created, 30, "the stack")["Outputs"]}
+
+
+def test_stream_to_lambda_from_sam_template(aws: Callable[[str], Any], localstack: Any) -> None:
+    outputs = deploy_stack(aws, STREAM_TEMPLATE, "stream")
     dynamodb = aws("dynamodb")
 
     def delivered(record_id: str) -> dict[str, Any] | None:

@@ -12,7 +12,7 @@ from typing import Any
 
 import requests
 
-from tests.localstack.test_plugins import ROLE, STREAM_TEMPLATE, create_function, wait_for
+from tests.localstack.test_plugins import ROLE, STREAM_TEMPLATE, create_function, deploy_stack, wait_for
 
 ADDER = """\
 def handler(event, context):
@@ -82,18 +82,7 @@ def test_workflow_results_are_unchanged_and_its_role_is_assumed_once(
 def test_an_idle_stream_is_not_polled_and_a_write_still_arrives_at_once(
     aws: Callable[[str], Any], localstack: Any
 ) -> None:
-    cloudformation = aws("cloudformation")
-    stack = f"idle-{uuid.uuid4().hex[:8]}"
-    cloudformation.create_stack(
-        StackName=stack, TemplateBody=STREAM_TEMPLATE, Capabilities=["CAPABILITY_IAM", "CAPABILITY_AUTO_EXPAND"]
-    )
-
-    def created() -> dict[str, Any] | None:
-        description = cloudformation.describe_stacks(StackName=stack)["Stacks"][0]
-        assert not description["StackStatus"].endswith(("FAILED", "ROLLBACK_COMPLETE")), description
-        return description if description["StackStatus"] == "CREATE_COMPLETE" else None
-
-    outputs = {o["OutputKey"]: o["OutputValue"] for o in wait_for(created, 30, "the stack")["Outputs"]}
+    outputs = deploy_stack(aws, STREAM_TEMPLATE, "idle")
     dynamodb = aws("dynamodb")
 
     def delivered(record_id: str) -> dict[str, Any] | None:
