@@ -9,7 +9,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, Protocol
 
 from buynest.core.auth import Principal
-from buynest.core.events import EventPublisher, make_event
+from buynest.core.events import EventModel, EventPublisher, event_of
 from buynest.core.ids import new_id, now_iso
 from buynest.core.observability import logger
 from buynest.core.pagination import decode_cursor, encode_cursor
@@ -390,6 +390,12 @@ def lines_wire(order: Order) -> list[dict[str, Any]]:
     return [line.wire() for line in order.lines]
 
 
+def _outbox_event(data: EventModel, order_id: str, correlation_id: str | None = None) -> dict[str, Any]:
+    """An event of the outbox: named by its model, its id derived from the order (``<orderId>-<detailType>``, so a
+    replayed stream record publishes the same event) and the order id as the flow's correlation id by default."""
+    return event_of(data, correlation_id or order_id, event_id=f"{order_id}-{data.detail_type}")
+
+
 def created_event(order: Order) -> dict[str, Any]:
     data = messages.OrderCreated(
         order_id=order.order_id,
@@ -399,7 +405,7 @@ def created_event(order: Order) -> dict[str, Any]:
         coupon_id=order.coupon_id,
         points_to_use=order.points_to_use,
     )
-    return make_event(messages.SOURCE, "OrderCreated", data, order.order_id, event_id=f"{order.order_id}-OrderCreated")
+    return _outbox_event(data, order.order_id)
 
 
 def failed_event(order: Order, correlation_id: str | None = None) -> dict[str, Any]:
@@ -411,9 +417,7 @@ def failed_event(order: Order, correlation_id: str | None = None) -> dict[str, A
         points_to_use=order.points_to_use,
         reason=order.failure_reason or FailureReason.TIMEOUT.value,
     )
-    return make_event(
-        messages.SOURCE, "OrderFailed", data, correlation_id or order.order_id, event_id=f"{order.order_id}-OrderFailed"
-    )
+    return _outbox_event(data, order.order_id, correlation_id)
 
 
 def confirmed_event(order: Order) -> dict[str, Any]:
@@ -429,9 +433,7 @@ def confirmed_event(order: Order) -> dict[str, Any]:
         points_earned=order.points_earned,
         total=order.amounts.total,
     )
-    return make_event(
-        messages.SOURCE, "OrderConfirmed", data, order.order_id, event_id=f"{order.order_id}-OrderConfirmed"
-    )
+    return _outbox_event(data, order.order_id)
 
 
 def cancelled_event(order: Order) -> dict[str, Any]:
@@ -445,9 +447,7 @@ def cancelled_event(order: Order) -> dict[str, Any]:
         points_earned=order.points_earned,
         total=order.amounts.total,
     )
-    return make_event(
-        messages.SOURCE, "OrderCancelled", data, order.order_id, event_id=f"{order.order_id}-OrderCancelled"
-    )
+    return _outbox_event(data, order.order_id)
 
 
 def shipped_event(order: Order) -> dict[str, Any]:
@@ -458,7 +458,7 @@ def shipped_event(order: Order) -> dict[str, Any]:
         tracking_number=order.fulfillment.tracking_number or "",
         shipped_at=order.fulfillment.shipped_at or order.updated_at,
     )
-    return make_event(messages.SOURCE, "OrderShipped", data, order.order_id, event_id=f"{order.order_id}-OrderShipped")
+    return _outbox_event(data, order.order_id)
 
 
 def delivered_event(order: Order) -> dict[str, Any]:
@@ -467,9 +467,7 @@ def delivered_event(order: Order) -> dict[str, Any]:
         user_id=order.user_id,
         delivered_at=order.fulfillment.delivered_at or order.updated_at,
     )
-    return make_event(
-        messages.SOURCE, "OrderDelivered", data, order.order_id, event_id=f"{order.order_id}-OrderDelivered"
-    )
+    return _outbox_event(data, order.order_id)
 
 
 FULFILLMENT_EVENTS = {FulfillmentStatus.SHIPPED: [shipped_event], FulfillmentStatus.DELIVERED: [delivered_event]}
